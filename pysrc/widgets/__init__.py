@@ -1,0 +1,46 @@
+"""The article's widgets: pure view functions from parameters to SVG/HTML.
+
+`handle` is the only entry point the browser's worker calls: it takes one JSON
+request of the page's protocol and returns one JSON reply. It can only run the
+view functions registered here, never Python source sent by the page.
+"""
+from __future__ import annotations
+
+import json
+
+from . import temperature  # noqa: F401  (registers the widget)
+from .base import REGISTRY, InputError, View, Widget
+
+__all__ = ["REGISTRY", "InputError", "View", "Widget", "handle", "render"]
+
+
+def render(name: str, raw_state: dict) -> View:
+    """Check the values and draw widget `name` (raises InputError for a bad value)."""
+    if name not in REGISTRY:
+        raise InputError("widget", f"there is no widget {name!r}; the widgets are "
+                                   f"{', '.join(sorted(REGISTRY))}.")
+    return REGISTRY[name].render(raw_state)
+
+
+def reply_for(request: dict) -> dict:
+    reply = {"id": request.get("id")}
+    if request.get("type") != "render" or not isinstance(request.get("state"), dict):
+        return {**reply, "type": "error", "message": "The worker only draws widgets."}
+    try:
+        view = render(str(request.get("widget")), request["state"])
+    except InputError as problem:
+        return {**reply, "type": "invalid", "param": problem.param, "message": problem.message}
+    except ValueError as problem:  # the sampling module's own checks
+        return {**reply, "type": "invalid", "param": "", "message": str(problem)}
+    return {**reply, "type": "view", "html": view.html, "summary": view.summary, "state": view.state}
+
+
+def handle(message: str) -> str:
+    """One JSON request in, one JSON reply out (see site_templates/static/protocol.md)."""
+    try:
+        request = json.loads(message)
+    except json.JSONDecodeError:
+        return json.dumps({"id": None, "type": "error", "message": "The request was not JSON."})
+    if not isinstance(request, dict):
+        return json.dumps({"id": None, "type": "error", "message": "The request was not an object."})
+    return json.dumps(reply_for(request))

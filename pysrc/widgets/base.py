@@ -1,0 +1,190 @@
+"""What a widget is: declared parameters, a pure view function, and the registry.
+
+An author writes one function that takes the widget's parameters and returns a
+`View`, and declares each parameter once. The declaration serves three places:
+the article's directive (checked at build time), the controls on the page
+(rendered by the build), and the values the browser sends back (checked here,
+in the worker, before the view runs).
+
+    @widget("temperature", "Temperature", params=[
+        Number("temperature", "Temperature", default=1.0, min=0, max=3, step=0.05, control="range"),
+    ])
+    def temperature_view(temperature: float) -> View: ...
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+CONTROLS = ("range", "number", "radio", "button", "text", "hidden", "none")
+
+
+class InputError(ValueError):
+    """A value the reader or author can fix; `param` names the parameter it concerns."""
+
+    def __init__(self, param: str, message: str):
+        super().__init__(message)
+        self.param = param
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of a widget and how it is shown.
+
+    control: "range" / "number" / "radio" / "text" for a control the reader uses,
+    "button" for an action (its value is sent only when pressed), "hidden" for
+    state the view hands back (a draw counter), "none" for a setting fixed by
+    the article's directive.
+    """
+
+    name: str
+    label: str
+    default: Any
+    control: str = "none"
+    help: str = ""
+
+    def parse(self, raw: Any) -> Any:
+        return raw
+
+    def accepted(self) -> str:
+        return "any value"
+
+
+@dataclass(frozen=True)
+class Number(Param):
+    min: float = -math.inf
+    max: float = math.inf
+    step: float | None = None
+    integer: bool = False
+    optional: bool = False  # an empty value means "off" (None)
+
+    def accepted(self) -> str:
+        kind = "a whole number" if self.integer else "a number"
+        span = f" from {fmt_bound(self.min)} to {fmt_bound(self.max)}"
+        return kind + span + (", or empty for off" if self.optional else "")
+
+    def parse(self, raw: Any) -> Any:
+        if raw is None or (isinstance(raw, str) and raw.strip() == ""):
+            if self.optional:
+                return None
+            raise InputError(self.name, f"{self.label} needs a value: {self.accepted()}.")
+        value = to_number(raw)
+        if value is None or not math.isfinite(value) or (self.integer and value != int(value)):
+            raise InputError(self.name, f"{self.label} takes {self.accepted()}; got {raw!r}.")
+        if not self.min <= value <= self.max:
+            raise InputError(self.name, f"{self.label} takes {self.accepted()}; got {raw!r}.")
+        return int(value) if self.integer else float(value)
+
+
+@dataclass(frozen=True)
+class Choice(Param):
+    options: tuple[tuple[str, str], ...] = ()  # (value, label) pairs
+
+    def accepted(self) -> str:
+        return "one of " + ", ".join(repr(value) for value, _ in self.options)
+
+    def parse(self, raw: Any) -> Any:
+        values = [value for value, _ in self.options]
+        if raw not in values:
+            raise InputError(self.name, f"{self.label} takes {self.accepted()}; got {raw!r}.")
+        return raw
+
+
+@dataclass(frozen=True)
+class Text(Param):
+    max_length: int = 200
+
+    def accepted(self) -> str:
+        return f"text of at most {self.max_length} characters"
+
+    def parse(self, raw: Any) -> Any:
+        if not isinstance(raw, str) or len(raw) > self.max_length:
+            raise InputError(self.name, f"{self.label} takes {self.accepted()}.")
+        return raw
+
+
+@dataclass(frozen=True)
+class Button(Param):
+    """An action: the parameter is `value` when the button was pressed, else None."""
+
+    value: str = "press"
+
+    def parse(self, raw: Any) -> Any:
+        return self.value if raw == self.value else None
+
+
+def to_number(raw: Any) -> float | None:
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, (int, float)):
+        return float(raw)
+    try:
+        return float(str(raw).strip())
+    except ValueError:
+        return None
+
+
+def fmt_bound(x: float) -> str:
+    return f"{x:g}"
+
+
+@dataclass(frozen=True)
+class View:
+    """What a view function returns.
+
+    html: the figure (SVG or HTML), self-contained, no scripts.
+    summary: one plain sentence for screen readers and as the figure's text alternative.
+    state: new values for hidden parameters (for example a counter of draws).
+    """
+
+    html: str
+    summary: str
+    state: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Widget:
+    name: str
+    title: str
+    params: tuple[Param, ...]
+    view: Callable[..., View]
+
+    def param(self, name: str) -> Param:
+        return next(p for p in self.params if p.name == name)
+
+    def defaults(self) -> dict:
+        return {p.name: p.default for p in self.params if p.control != "button"}
+
+    def parse_state(self, raw: dict) -> dict:
+        """Check every value the page or the directive sends; the first bad one raises."""
+        unknown = sorted(set(raw) - {p.name for p in self.params})
+        if unknown:
+            raise InputError(unknown[0], f"{self.name} has no parameter {unknown[0]!r}; "
+                                         f"it takes {', '.join(p.name for p in self.params)}.")
+        state = {}
+        for p in self.params:
+            state[p.name] = p.parse(raw[p.name]) if p.name in raw else (
+                None if p.control == "button" else p.default)
+        return state
+
+    def render(self, raw: dict) -> View:
+        return self.view(**self.parse_state(raw))
+
+
+REGISTRY: dict[str, Widget] = {}
+
+
+def widget(name: str, title: str, params: list[Param]) -> Callable:
+    """Register a view function as the widget `name` (the name the directive uses)."""
+    for p in params:
+        if p.control not in CONTROLS:
+            raise ValueError(f"parameter {p.name!r} of widget {name!r} has control {p.control!r}; "
+                             f"use one of {', '.join(CONTROLS)}.")
+
+    def register(view: Callable[..., View]) -> Callable[..., View]:
+        REGISTRY[name] = Widget(name, title, tuple(params), view)
+        return view
+
+    return register

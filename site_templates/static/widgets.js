@@ -1,0 +1,141 @@
+// Page glue: starts the Python worker, sends each widget's control state, shows the views.
+// All drawing is done by Python (widgets.handle); this file only moves messages and text.
+// Protocol: protocol.md. Contract for tests: data-widget, data-stage = static|loading|ready|failed.
+"use strict";
+
+(function () {
+  const roots = Array.from(document.querySelectorAll("[data-widget]"));
+  if (roots.length === 0) return;
+
+  const STAGE_TEXT = {
+    downloading: "Downloading Python\u2026",
+    starting: "Starting Python\u2026",
+    ready: "Live: computed by Python in your browser.",
+    failed: "Python could not start, so this figure stays as it was built",
+  };
+  const REQUEST_TIMEOUT_MS = 20000;
+  const MAX_RESTARTS = 2;
+  const pending = new Map();       // request id -> widget root
+  const queued = new Map();        // widget root -> latest state waiting to be sent
+  let worker = null;
+  let ready = false;
+  let restarts = 0;
+  let nextId = 1;
+
+  function setStage(stage, detail) {
+    const contractStage = stage === "downloading" || stage === "starting" ? "loading" : stage;
+    for (const root of roots) {
+      root.dataset.stage = contractStage;
+      root.querySelector(".stage").textContent = STAGE_TEXT[stage] + (detail ? ": " + detail + "." : "");
+      root.querySelector(".controls-set").disabled = contractStage !== "ready";
+    }
+  }
+
+  function stateOf(root, submitter) {
+    const form = root.querySelector("form");
+    const state = {};
+    for (const [name, value] of new FormData(form, submitter || null)) state[name] = value;
+    return state;
+  }
+
+  function send(root, state) {
+    if (!ready) return;
+    if ([...pending.values()].includes(root)) {
+      queued.set(root, state);       // a drag: only the latest state is drawn next
+      return;
+    }
+    const id = nextId++;
+    pending.set(id, root);
+    root.setAttribute("aria-busy", "true");
+    setTimeout(() => { if (pending.has(id)) restartWorker("no answer from Python"); }, REQUEST_TIMEOUT_MS);
+    worker.postMessage({ type: "render", id, widget: root.dataset.widget, state });
+  }
+
+  function showMessage(root, text, param) {
+    const message = root.querySelector(".message");
+    message.textContent = text || "";
+    message.hidden = !text;
+    for (const input of root.querySelectorAll("input[name]")) {
+      if (input.type === "hidden") continue;
+      if (text && input.name === param) input.setAttribute("aria-invalid", "true");
+      else input.removeAttribute("aria-invalid");
+    }
+  }
+
+  function applyReply(reply) {
+    const root = pending.get(reply.id);
+    if (!root) return;
+    pending.delete(reply.id);
+    root.removeAttribute("aria-busy");
+    if (reply.type === "view") {
+      root.querySelector(".view").innerHTML = reply.html;
+      root.querySelector(".summary").textContent = reply.summary;
+      const form = root.querySelector("form");
+      for (const [name, value] of Object.entries(reply.state || {})) {
+        if (form.elements[name]) form.elements[name].value = value;
+      }
+      showMessage(root, "");
+    } else {
+      showMessage(root, reply.message, reply.param);   // the last good view stays
+    }
+    if (queued.has(root)) {
+      const state = queued.get(root);
+      queued.delete(root);
+      send(root, state);
+    }
+  }
+
+  function onMessage(event) {
+    const message = event.data;
+    if (message.type === "stage") {
+      ready = message.stage === "ready";
+      setStage(message.stage, message.message);
+    } else if (message.type === "reply") {
+      applyReply(message.reply);
+    }
+  }
+
+  function startWorker() {
+    ready = false;
+    setStage("downloading");
+    worker = new Worker(new URL("assets/worker.js", document.baseURI));
+    worker.onmessage = onMessage;
+    worker.onerror = (event) => {
+      event.preventDefault();
+      restartWorker(event.message || "the worker stopped");
+    };
+  }
+
+  function restartWorker(reason) {
+    if (worker) worker.terminate();
+    pending.clear();
+    queued.clear();
+    for (const root of roots) root.removeAttribute("aria-busy");
+    if (restarts >= MAX_RESTARTS) {
+      ready = false;
+      setStage("failed", reason);
+      return;
+    }
+    restarts += 1;
+    startWorker();
+  }
+
+  function wire(root) {
+    const form = root.querySelector("form");
+    form.addEventListener("input", (event) => {
+      const output = form.querySelector('output[for="' + event.target.id + '"]');
+      if (output) output.textContent = event.target.value;
+      if (event.target.type !== "radio") send(root, stateOf(root));
+    });
+    form.addEventListener("change", (event) => {
+      if (event.target.type === "radio") send(root, stateOf(root));
+    });
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      send(root, stateOf(root, event.submitter));
+    });
+  }
+
+  roots.forEach(wire);
+  startWorker();
+})();

@@ -1,0 +1,95 @@
+"""Shared fixtures: one build of the real site per test session, served on 127.0.0.1.
+
+Browser tests see the site exactly as deployed: served from a sub-path (as GitHub
+project pages are), every request to another host aborted and reported, and any
+console error or page error failing the test.
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from sitegen import browser
+from sitegen.serve import SiteHandler
+from sitegen.site import build_site
+
+ROOT = Path(__file__).resolve().parent.parent
+SUB_PATH = "nextword"
+READY_TIMEOUT_MS = 90_000
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory) -> Path:
+    """The real site, built once from this checkout's sources."""
+    out = tmp_path_factory.mktemp("build") / "_site"
+    build_site(ROOT, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def site_url(built_site, tmp_path_factory) -> str:
+    """Base URL of the built site, served under /nextword/ by a local static server."""
+    top = tmp_path_factory.mktemp("www")
+    (top / SUB_PATH).symlink_to(built_site, target_is_directory=True)
+    handler = functools.partial(SiteHandler, directory=str(top))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/{SUB_PATH}/"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, **browser.launch_options()}
+
+
+@dataclass
+class Watch:
+    """What a page did that a reader's page must never do."""
+
+    foreign_requests: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+
+    def assert_clean(self):
+        assert self.foreign_requests == [], f"requests to other hosts: {self.foreign_requests}"
+        assert self.console_errors == [], f"console errors: {self.console_errors}"
+
+
+def watch_context(context) -> Watch:
+    watch = Watch()
+
+    def route(r):
+        host = urlparse(r.request.url).hostname
+        if r.request.url.startswith(("data:", "blob:")) or host == "127.0.0.1":
+            r.continue_()
+        else:
+            watch.foreign_requests.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    return watch
+
+
+def watch_page(page, watch: Watch) -> None:
+    page.on("console", lambda m: m.type == "error" and watch.console_errors.append(m.text))
+    page.on("pageerror", lambda e: watch.console_errors.append(str(e)))
+
+
+@pytest.fixture
+def watched(context, page):
+    """The page fixture, with foreign requests blocked and console errors collected."""
+    watch = watch_context(context)
+    watch_page(page, watch)
+    yield page
+    watch.assert_clean()
+
+
+def wait_ready(widget_locator):
+    from playwright.sync_api import expect
+    expect(widget_locator).to_have_attribute("data-stage", "ready", timeout=READY_TIMEOUT_MS)
