@@ -1,0 +1,80 @@
+"""A small interpolated Kneser-Ney word n-gram language model and its decoders.
+
+Build time (CPython)::
+
+    from ngram import corpus_text, held_out_text, train, CORPUS
+    model = train(corpus_text())          # about a second; cache the bytes
+    data = model.to_bytes()
+
+In the browser (Pyodide), with the bytes shipped alongside the page::
+
+    model = Model.from_bytes(data)
+    ids, unknown = model.encode("The value of")
+    for progress in generate_steps(model, ids, "top_p", 50, rng=7, top_p=0.95):
+        print(model.decode(ids + list(progress.tokens)))
+
+``CORPUS`` (name, licence, word counts of the training text) is computed on
+first access, because cleaning the documentation takes a few seconds and the
+browser never needs it.
+"""
+
+from .corpus import LICENCE, corpus_info, corpus_text, held_out_text
+from .decoding import (
+    COMPARISON_K,
+    METHOD_PARAMS,
+    METHODS,
+    NUCLEUS_P,
+    Generation,
+    Progress,
+    Step,
+    generate,
+    generate_steps,
+)
+from .metrics import (
+    RepeatingTail,
+    distinct_n,
+    ends_in_repetition,
+    repeating_tail,
+    repetition_start,
+)
+from .model import Model, train
+from .table import PAPER_REPETITION_PERCENT, TABLE_METHODS, decoding_table, prompts_from_text
+from .tokens import BOS, EOS, UNK
+
+__all__ = [
+    "BOS",
+    "COMPARISON_K",
+    "CORPUS",
+    "EOS",
+    "LICENCE",
+    "METHODS",
+    "METHOD_PARAMS",
+    "NUCLEUS_P",
+    "PAPER_REPETITION_PERCENT",
+    "TABLE_METHODS",
+    "UNK",
+    "Generation",
+    "Model",
+    "Progress",
+    "RepeatingTail",
+    "Step",
+    "corpus_info",
+    "corpus_text",
+    "decoding_table",
+    "distinct_n",
+    "ends_in_repetition",
+    "generate",
+    "generate_steps",
+    "held_out_text",
+    "prompts_from_text",
+    "repeating_tail",
+    "repetition_start",
+    "train",
+]
+
+
+def __getattr__(name: str):
+    """Compute ``CORPUS`` on first access (PEP 562)."""
+    if name == "CORPUS":
+        return corpus_info()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,16 +1,21 @@
-"""The training corpus: Python's own reference documentation, cleaned to prose.
+"""The training corpus: Python's own documentation, cleaned to prose.
 
-CPython ships the plain-text rendering of its language reference and
-built-in types documentation as ``pydoc_data.topics`` (the text behind
-``help("if")``), under the Python Software Foundation License, so every build
-machine has it offline and the derived model may be redistributed.
+Two texts ship inside every CPython installation under the Python Software
+Foundation License, so every build machine has them offline and a model
+derived from them may be redistributed:
 
-The text is reduced to English sentences: headings, grammar rules, tables,
+* ``pydoc_data.topics``: the plain-text rendering of the language reference
+  and the built-in types documentation (the text behind ``help("if")``);
+* the docstrings of the standard library's own modules (its ``.py`` files,
+  read as text; third-party ``site-packages`` and the test suites are left
+  out).
+
+Both are reduced to English sentences: headings, grammar rules, tables,
 interactive sessions and indented code blocks are dropped, inline code
-literals that are plain names (``"None"``, ``"str.format()"``) keep their
-name, and sentences that still contain code (operators, brackets, quoted
-expressions) are dropped whole, because a half-sentence teaches the model
-broken grammar.
+literals and reST roles that are plain names (``"None"``, ``:func:`len```,
+``'str.format()'``) keep their name, and sentences that still contain code
+(operators, brackets, quoted expressions) are dropped whole, because a
+half-sentence teaches the model broken grammar.
 
 The cleaned text has one sentence per line with tokens separated by single
 spaces: the format ``train`` reads.  Every tenth paragraph is held out of
@@ -21,7 +26,10 @@ has not seen.
 from __future__ import annotations
 
 import functools
+import inspect
+import pathlib
 import re
+import sysconfig
 from collections import Counter
 
 from .tokens import is_word, split_sentences, split_tokens
@@ -30,6 +38,28 @@ HELD_OUT_EVERY = 10
 LICENCE = "Python Software Foundation License Version 2"
 _MIN_SENTENCE_WORDS = 3
 
+# Directories of the standard library that are not its own documented code:
+# third-party packages (other licences), tests, bundled tools and demos.
+_SKIPPED_STDLIB = frozenset(
+    {
+        "site-packages",
+        "dist-packages",
+        "test",
+        "idlelib",
+        "lib2to3",
+        "turtledemo",
+        "ensurepip",
+        "pydoc_data",  # already used, as the topics
+        "__phello__",
+    }
+)
+_TEST_DIRS = frozenset({"test", "tests"})
+_MODULE_DOCSTRING_RE = re.compile(
+    r"\A(?:[ \t]*(?:#[^\n]*)?\n)*[ \t]*[rR]?(\"\"\"|''')(.*?)\1", re.S
+)
+_BLOCK_DOCSTRING_RE = re.compile(
+    r":[ \t]*(?:#[^\n]*)?\n[ \t]*[rR]?(\"\"\"|''')(.*?)\1", re.S
+)
 _TYPOGRAPHIC = str.maketrans(
     {
         "\u201c": None,  # “ and ” quote prose, not code: the quotes go
@@ -52,7 +82,12 @@ _VERSION_NOTE_RE = re.compile(
     r"[\d.,\s]*(?::\s*|\.\s*$)"
 )
 _EMPHASIS_RE = re.compile(r"\*([^*\s](?:[^*]*?[^*\s])?)\*")
-_CODE_LITERAL_RE = re.compile(r'"([^"\n]*)"')
+_CODE_LITERAL_RE = re.compile(
+    r'"([^"\n]*)"'  # pydoc renders ``code`` as "code"
+    r"|:[\w:]+:`~?([^`\n]*)`"  # reST roles such as :func:`len`
+    r"|``([^`\n]*)``|`([^`\n]*)`"  # reST literals in docstrings
+    r"|(?<![\w'])'([^'\s]+)'(?![\w'])"  # 'name', common in docstrings
+)
 _PLAIN_NAME_RE = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*(?:\(\))?|\d+")
 _CLOSING_QUOTE_RE = re.compile(r"(?<=[A-Za-z0-9])\u2019(?=[A-Za-z])")
 # A character that never occurs in the docs marks a code literal that makes
@@ -60,11 +95,46 @@ _CLOSING_QUOTE_RE = re.compile(r"(?<=[A-Za-z0-9])\u2019(?=[A-Za-z])")
 _CODE_MARK = "\u2063"
 
 
-def _raw_documents() -> list[str]:
+def _topic_documents() -> list[str]:
     """Return the documentation topics, in a fixed order."""
     from pydoc_data.topics import topics  # imported late: not in every Pyodide
 
     return [topics[name] for name in sorted(topics)]
+
+
+def _stdlib_modules() -> list[pathlib.Path]:
+    """Return the standard library's own source files, in a fixed order."""
+    root = pathlib.Path(sysconfig.get_paths()["stdlib"])
+    files = []
+    for path in root.rglob("*.py"):
+        parts = path.relative_to(root).parts
+        if parts[0] in _SKIPPED_STDLIB or _TEST_DIRS.intersection(parts[:-1]):
+            continue
+        files.append(path)
+    return sorted(files, key=lambda path: path.relative_to(root).as_posix())
+
+
+def _docstrings(source: str) -> list[str]:
+    """Return the docstrings of one module's source, dedented.
+
+    A regular expression rather than ``ast``: parsing the whole library
+    takes several seconds, while a docstring is always a triple-quoted
+    string opening the file or the line after a ``:``.
+    """
+    found = []
+    head = _MODULE_DOCSTRING_RE.match(source)
+    if head:
+        found.append(head.group(2))
+    found.extend(match.group(2) for match in _BLOCK_DOCSTRING_RE.finditer(source))
+    return [inspect.cleandoc(text) for text in found]
+
+
+def _raw_documents() -> list[str]:
+    """Return every source document: the topics, then the docstrings."""
+    documents = _topic_documents()
+    for path in _stdlib_modules():
+        documents.extend(_docstrings(path.read_text(encoding="utf-8", errors="replace")))
+    return documents
 
 
 def _drop_headings(lines: list[str]) -> list[str]:
@@ -148,7 +218,7 @@ def _join_lines(lines: list[str]) -> str:
 
 def _replace_code_literal(match: re.Match[str]) -> str:
     """Keep a quoted literal that is a plain name; mark any other."""
-    inner = match.group(1)
+    inner = next(group for group in match.groups() if group is not None)
     return inner if _PLAIN_NAME_RE.fullmatch(inner) else _CODE_MARK
 
 
@@ -270,8 +340,10 @@ def corpus_info() -> dict[str, object]:
     training = corpus_text()
     held_out = held_out_text()
     return {
-        "name": "The Python Language Reference and built-in types documentation",
-        "source": f"pydoc_data.topics, CPython {platform.python_version()}",
+        "name": "Python's own documentation: the language reference topics"
+        " and the standard library's docstrings",
+        "source": f"pydoc_data.topics and Lib/**/*.py docstrings, CPython "
+        f"{platform.python_version()}",
         "licence": LICENCE,
         "words": count_words(training) + count_words(held_out),
         "training_words": count_words(training),

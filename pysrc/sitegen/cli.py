@@ -4,12 +4,13 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 from . import browser
 from .errors import BuildError
-from .serve import make_server
+from .serve import PreviewStatus, make_server, watch
 from .site import build_site
 
 
@@ -35,16 +36,28 @@ def build(root: Path) -> bool:
     return True
 
 
+def rebuild(root: Path, status: PreviewStatus) -> None:
+    """Build in a fresh process, so edited Python in pysrc/ is imported anew."""
+    done = subprocess.run([sys.executable, str(root / "build.py"), "build"], cwd=root,
+                          capture_output=True, text=True)
+    print((done.stdout + done.stderr).strip(), flush=True)
+    status.update(error="" if done.returncode == 0 else done.stderr.strip())
+
+
 def serve(root: Path, host: str, port: int) -> int:
     if not build(root):
         return 1
+    status = PreviewStatus()
     try:
-        server = make_server(root / "_site", host, port)
+        server = make_server(root / "_site", host, port, status)
     except OSError as problem:
         print(f"Cannot serve on {host}:{port} ({problem.strerror}): choose another port with --port.",
               file=sys.stderr)
         return 1
-    print(f"Serving _site/ on http://{host}:{port}/  (Ctrl+C stops)")
+    folders = [root / "content", root / "pysrc", root / "site_templates"]
+    threading.Thread(target=watch, args=(folders, lambda: rebuild(root, status)), daemon=True).start()
+    print(f"Serving _site/ on http://{host}:{port}/  (rebuilds when content/, pysrc/ or "
+          "site_templates/ change; Ctrl+C stops)", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -120,7 +120,7 @@ def pin_lock_version(lock_path: Path) -> None:
     """Put info.version back: the pyodide tools drop it, and Pyodide refuses a lock without it."""
     lock = json.loads(lock_path.read_text())
     lock["info"]["version"] = PYODIDE_VERSION
-    lock_path.write_text(json.dumps(lock, indent=2, sort_keys=True) + "\n")
+    write_lock(lock_path, lock)
 
 
 def pyodide_cli(*args: str) -> list[str]:
@@ -161,18 +161,34 @@ def build_app_wheel(pysrc: Path, out_dir: Path) -> Path:
 
 def assemble_runtime(cache: Path, pysrc: Path, dest: Path) -> list[dict]:
     """Write the runtime into dest (a folder of _site/); return the third-party manifest."""
-    base = build_base_runtime(cache)
-    shutil.copytree(base, dest)
+    shutil.copytree(build_base_runtime(cache), dest)
+    lock = dest / "pyodide-lock.json"
     with tempfile.TemporaryDirectory() as tmp:
         wheel = build_app_wheel(pysrc, Path(tmp))
+        # add-wheels reads the dependencies and imports from the plain wheel (it refuses the
+        # compiled one's cp312 tag); the lock entry is then pointed at the compiled wheel.
+        run(pyodide_cli("lockfile", "add-wheels", "--input", str(lock), "--output", str(lock),
+                        "--base-path", tmp, str(wheel)), "pyodide lockfile add-wheels")
         run(pyodide_cli("py-compile", "--silent", str(wheel)), "pyodide py-compile (site wheel)")
         (compiled,) = Path(tmp).glob("*.whl")
         shutil.copy(compiled, dest / compiled.name)
-    lock = dest / "pyodide-lock.json"
-    run(pyodide_cli("lockfile", "add-wheels", "--input", str(lock), "--output", str(lock),
-                    "--base-path", str(dest), str(dest / compiled.name)), "pyodide lockfile add-wheels")
-    pin_lock_version(lock)
+    point_lock_at(lock, APP_DISTRIBUTION, dest / compiled.name)
     return third_party_manifest(dest)
+
+
+def point_lock_at(lock_path: Path, package: str, wheel: Path) -> None:
+    lock = json.loads(lock_path.read_text())
+    lock["info"]["version"] = PYODIDE_VERSION
+    lock["packages"][package].update(file_name=wheel.name, sha256=sha256_of(wheel))
+    # Only what is served stays listed: the page fetches this lock before anything else.
+    served = {name: entry for name, entry in lock["packages"].items()
+              if (wheel.parent / entry["file_name"]).exists()}
+    lock["packages"] = served
+    write_lock(lock_path, lock)
+
+
+def write_lock(lock_path: Path, lock: dict) -> None:
+    lock_path.write_text(json.dumps(lock, sort_keys=True, separators=(",", ":")) + "\n")
 
 
 def third_party_manifest(runtime: Path) -> list[dict]:

@@ -136,6 +136,7 @@ def build_site(root: Path, out: Path) -> None:
     staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.building-"))
     try:
         write_site(paths, staging, pages)
+        make_readable(staging)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -150,6 +151,12 @@ def write_site(paths: Paths, staging: Path, pages: dict[str, str]) -> None:
     manifest = runtime.assemble_runtime(paths.cache, paths.pysrc, staging / "pyodide")
     (staging / "third-party.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     (staging / ".nojekyll").write_text("", encoding="utf-8")
+
+
+def make_readable(folder: Path) -> None:
+    """Static servers often run as another user: folders 755, files 644 (mkdtemp makes 700)."""
+    for path in [folder, *folder.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
 
 
 def swap_into_place(staging: Path, out: Path) -> None:

@@ -1,0 +1,252 @@
+"""Decoding strategies over a ``Model``: greedy, beam search and sampling.
+
+Every sampling decision goes through the ``sampling`` package (temperature,
+top-k, top-p, min-p filters and ``sample_token``), so the widget and the
+article describe the same code.  Beam search is the one strategy that
+package does not cover, and lives here.
+
+Generations have a fixed length, as in Holtzman et al.: the model may emit
+``</s>`` and then simply starts a new sentence, so greedy decoding that
+reaches the end of a sentence it has produced before begins to loop.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import sampling
+
+from .model import Model
+
+NUCLEUS_P = 0.95  # the nucleus size recorded at every step uses this p
+COMPARISON_K = 40  # the fixed k shown beside it, unless the method is top-k
+
+# Parameters each method accepts, with their defaults.
+METHOD_PARAMS: dict[str, dict[str, float]] = {
+    "greedy": {},
+    "beam": {"beam_width": 16},
+    "sample": {},
+    "temperature": {"temperature": 0.7},
+    "top_k": {"top_k": 40, "temperature": 1.0},
+    "top_p": {"top_p": 0.95, "temperature": 1.0},
+    "min_p": {"min_p": 0.1, "temperature": 1.0},
+}
+METHODS = tuple(METHOD_PARAMS)
+
+
+@dataclass(frozen=True)
+class Step:
+    """What happened when one token was chosen."""
+
+    token: int
+    probability: float  # of the token under the model's own distribution
+    nucleus_size: int  # tokens top-p 0.95 would keep at this step
+    fixed_k: int  # the k that top-k keeps at every step, for comparison
+    candidates: int  # tokens the method chose among: 1 for greedy, the
+    # width for beam search, the tokens left after truncation when sampling
+
+
+@dataclass(frozen=True)
+class Progress:
+    """The state after each step of ``generate_steps``.
+
+    ``tokens`` are all tokens generated so far.  For beam search they are
+    the best hypothesis so far, whose earlier tokens may differ from the
+    previous step's.
+    """
+
+    tokens: tuple[int, ...]
+    step: Step
+
+
+@dataclass(frozen=True)
+class Generation:
+    """A finished generation: the new tokens and one record per token."""
+
+    method: str
+    params: dict[str, float]
+    prompt: tuple[int, ...]
+    tokens: tuple[int, ...]
+    steps: tuple[Step, ...] = field(repr=False)
+
+
+def method_params(method: str, **params: float) -> dict[str, float]:
+    """Return ``params`` completed with the method's defaults, after checking them."""
+    if method not in METHOD_PARAMS:
+        raise ValueError(f"unknown method {method!r}; expected one of {METHODS}")
+    unknown = set(params) - set(METHOD_PARAMS[method])
+    if unknown:
+        raise TypeError(f"{method} takes no parameter {sorted(unknown)}")
+    return {**METHOD_PARAMS[method], **params}
+
+
+def generate(
+    model: Model,
+    prompt_ids: Sequence[int],
+    method: str,
+    length: int,
+    rng: np.random.Generator | int | None = None,
+    **params: float,
+) -> Generation:
+    """Return ``length`` new tokens after ``prompt_ids``, chosen by ``method``.
+
+    ``method`` is one of ``METHODS``; ``params`` are its settings
+    (``beam_width``, ``temperature``, ``top_k``, ``top_p``, ``min_p``; see
+    ``METHOD_PARAMS`` for defaults).  ``rng`` (a numpy Generator or a seed)
+    drives the sampling methods; the same seed gives the same text.
+    """
+    settings = method_params(method, **params)
+    prompt = tuple(int(i) for i in prompt_ids)
+    if method == "beam":
+        tokens: tuple[int, ...] = ()
+        for progress in _beam_progress(model, prompt, length, int(settings["beam_width"])):
+            tokens = progress.tokens
+        steps = _beam_records(model, prompt, tokens, int(settings["beam_width"]))
+    else:
+        steps = tuple(
+            progress.step
+            for progress in _token_progress(model, prompt, method, length, rng, settings)
+        )
+        tokens = tuple(step.token for step in steps)
+    return Generation(method, settings, prompt, tokens, steps)
+
+
+def generate_steps(
+    model: Model,
+    prompt_ids: Sequence[int],
+    method: str,
+    length: int,
+    rng: np.random.Generator | int | None = None,
+    **params: float,
+) -> Iterator[Progress]:
+    """Yield a ``Progress`` after each new token (for a step-by-step widget).
+
+    Same arguments as ``generate``.  For beam search each step yields the
+    current best hypothesis; its last ``Step`` record describes that
+    hypothesis's newest token.
+    """
+    settings = method_params(method, **params)
+    prompt = tuple(int(i) for i in prompt_ids)
+    if method == "beam":
+        return _beam_progress(model, prompt, length, int(settings["beam_width"]))
+    return _token_progress(model, prompt, method, length, rng, settings)
+
+
+# -- one token at a time ------------------------------------------------------
+
+
+def _token_progress(
+    model: Model,
+    prompt: tuple[int, ...],
+    method: str,
+    length: int,
+    rng: np.random.Generator | int | None,
+    settings: dict[str, float],
+) -> Iterator[Progress]:
+    """Yield progress for greedy decoding and the sampling methods."""
+    generator = np.random.default_rng(rng)
+    context = list(prompt)
+    tokens: list[int] = []
+    fixed_k = int(settings.get("top_k", COMPARISON_K))
+    for _ in range(length):
+        logits = model.logits(context)
+        token, candidates = _choose(logits, method, settings, generator)
+        context.append(token)
+        tokens.append(token)
+        yield Progress(tuple(tokens), _record(logits, token, fixed_k, candidates))
+
+
+def _choose(
+    logits: np.ndarray,
+    method: str,
+    settings: dict[str, float],
+    rng: np.random.Generator,
+) -> tuple[int, int]:
+    """Return the chosen token and how many tokens it was chosen among."""
+    temperature = settings.get("temperature", 1.0)
+    if method == "greedy" or temperature == 0:
+        return sampling.sample_token(logits, rng, temperature=0), 1
+    # The filters run in sample_token's own order (temperature, top-k, top-p,
+    # min-p); applying them here lets the number of survivors be reported.
+    filtered = logits
+    if temperature != 1.0:
+        filtered = sampling.apply_temperature(filtered, temperature)
+    if "top_k" in settings:
+        filtered = sampling.apply_top_k(filtered, int(settings["top_k"]))
+    if "top_p" in settings:
+        filtered = sampling.apply_top_p(filtered, settings["top_p"])
+    if "min_p" in settings:
+        filtered = sampling.apply_min_p(filtered, settings["min_p"])
+    token = sampling.sample_token(filtered, rng)
+    return int(token), int(np.count_nonzero(np.isfinite(filtered)))
+
+
+def _record(logits: np.ndarray, token: int, fixed_k: int, candidates: int) -> Step:
+    """Return the step record for ``token`` chosen from ``logits``."""
+    return Step(
+        token=int(token),
+        # logits are normalised log-probabilities, so exp gives the
+        # probability at temperature 1 before any truncation.
+        probability=math.exp(logits[token]),
+        nucleus_size=int(sampling.nucleus_size(logits, NUCLEUS_P)),
+        fixed_k=fixed_k,
+        candidates=candidates,
+    )
+
+
+# -- beam search --------------------------------------------------------------
+
+
+def _beam_progress(
+    model: Model, prompt: tuple[int, ...], length: int, width: int
+) -> Iterator[Progress]:
+    """Yield the best hypothesis after each step of beam search.
+
+    Standard beam search: every step extends each of the ``width`` kept
+    hypotheses by every token and keeps the ``width`` extensions with the
+    highest total log-probability.  No length penalty is needed because all
+    hypotheses have the same length.  Ties go to the earlier hypothesis,
+    then the smaller token id, so width 1 is exactly greedy decoding.
+    """
+    if width < 1:
+        raise ValueError("beam_width must be at least 1")
+    hypotheses: list[tuple[int, ...]] = [()]
+    scores = np.zeros(1)
+    for _ in range(length):
+        logits = np.stack([model.logits(prompt + h) for h in hypotheses])
+        parents, tokens = _best_extensions(scores[:, None] + logits, width)
+        scores = scores[parents] + logits[parents, tokens]
+        hypotheses = [
+            hypotheses[p] + (t,) for p, t in zip(parents.tolist(), tokens.tolist())
+        ]
+        step = _record(logits[parents[0]], int(tokens[0]), COMPARISON_K, width)
+        yield Progress(hypotheses[0], step)
+
+
+def _best_extensions(totals: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return (hypothesis, token) index pairs of the ``width`` best totals, best first."""
+    flat = totals.ravel()
+    keep = min(width, int(np.count_nonzero(np.isfinite(flat))))
+    if keep < flat.size:
+        # Partitioning finds the cut-off value in linear time; everything at
+        # or above it is then sorted, ties by position, for a stable result.
+        cutoff = np.partition(flat, flat.size - keep)[flat.size - keep]
+        chosen = np.flatnonzero(flat >= cutoff)
+    else:
+        chosen = np.arange(flat.size)
+    chosen = chosen[np.lexsort((chosen, -flat[chosen]))][:keep]
+    return np.divmod(chosen, totals.shape[1])
+
+
+def _beam_records(
+    model: Model, prompt: tuple[int, ...], tokens: tuple[int, ...], width: int
+) -> tuple[Step, ...]:
+    """Return step records along the finished best hypothesis."""
+    return tuple(
+        _record(model.logits(prompt + tokens[:i]), tokens[i], COMPARISON_K, width)
+        for i in range(len(tokens))
+    )

@@ -1,0 +1,147 @@
+"""The decoding comparison: how often each strategy ends up looping.
+
+A small-scale version of Holtzman et al. (2020), Table 1: generations from
+the same prompts with greedy decoding, beam search, pure sampling,
+temperature, top-k and nucleus sampling, summarised as plain data for a
+build step to render.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .decoding import Generation, generate, method_params
+from .metrics import distinct_n, ends_in_repetition
+from .model import Model
+
+# (method, parameters, label) rows of the comparison, in the paper's order.
+TABLE_METHODS: tuple[tuple[str, dict[str, float], str], ...] = (
+    ("greedy", {}, "Greedy"),
+    ("beam", {"beam_width": 16}, "Beam search, b=16"),
+    ("sample", {}, "Pure sampling"),
+    ("temperature", {"temperature": 0.7}, "Sampling, t=0.7"),
+    ("top_k", {"top_k": 40}, "Top-k, k=40"),
+    ("top_p", {"top_p": 0.95}, "Nucleus, p=0.95"),
+)
+# "% Repetition" reported by Holtzman et al. (ICLR 2020), Table 1, for the
+# rows they share with TABLE_METHODS (their generations: GPT-2 Large, 200
+# tokens).  They report no row for temperature 0.7 alone.
+PAPER_REPETITION_PERCENT: dict[str, float] = {
+    "greedy": 73.66,
+    "beam": 28.94,
+    "sample": 0.22,
+    "top_k": 0.39,
+    "top_p": 0.36,
+}
+DETERMINISTIC_METHODS = frozenset({"greedy", "beam"})
+
+
+def prompts_from_text(
+    model: Model, text: str, count: int, words: int = 4
+) -> list[list[int]]:
+    """Return up to ``count`` distinct sentence beginnings as token ids.
+
+    ``text`` is in the corpus format (one sentence per line, tokens spaced),
+    typically ``held_out_text()``.  A beginning is the first ``words`` tokens
+    of a sentence with more tokens than that, all in the vocabulary; the
+    chosen ones are spread evenly over the text.
+    """
+    candidates: list[list[int]] = []
+    seen: set[tuple[int, ...]] = set()
+    for line in text.splitlines():
+        tokens = line.split()
+        if len(tokens) <= words:
+            continue
+        ids = [model.token_id(token) for token in tokens[:words]]
+        if None in ids or model.unk_id in ids or tuple(ids) in seen:
+            continue
+        seen.add(tuple(ids))
+        candidates.append(ids)
+    if len(candidates) <= count:
+        return candidates
+    picks = np.linspace(0, len(candidates) - 1, count).round().astype(int)
+    return [candidates[i] for i in picks]
+
+
+def decoding_table(
+    model: Model,
+    prompts: Sequence[Sequence[int] | str],
+    n_per_prompt: int,
+    length: int,
+    seed: int,
+    methods: Sequence[tuple[str, dict[str, float], str]] = TABLE_METHODS,
+) -> list[dict[str, object]]:
+    """Return one summary row per decoding method, as plain data.
+
+    Deterministic methods (greedy, beam) run once per prompt, the others
+    ``n_per_prompt`` times, each generation ``length`` tokens long.  Each
+    row holds: ``method``, ``label``, ``params``, ``generations``,
+    ``repetition_percent`` (share ending in a phrase repeated 3+ times),
+    ``distinct_2`` (mean over generations), ``mean_length`` (tokens; equal
+    to ``length`` because generations never stop early),
+    ``mean_sentence_length`` (tokens per sentence the generations finished,
+    ``</s>`` not counted; None if none finished), ``mean_candidates`` and
+    ``mean_nucleus_size`` (per step), and ``paper_repetition_percent``.
+    Strings among ``prompts`` are encoded with the model.  The same seed
+    gives the same table.
+    """
+    prompt_ids = [
+        model.encode(p)[0] if isinstance(p, str) else [int(i) for i in p] for p in prompts
+    ]
+    rows = []
+    for method_index, (method, params, label) in enumerate(methods):
+        runs = 1 if method in DETERMINISTIC_METHODS else n_per_prompt
+        generations = [
+            generate(
+                model,
+                prompt,
+                method,
+                length,
+                # An independent stream per generation: a row's results do
+                # not depend on which rows ran before it.
+                np.random.default_rng([seed, method_index, prompt_index, run]),
+                **params,
+            )
+            for prompt_index, prompt in enumerate(prompt_ids)
+            for run in range(runs)
+        ]
+        row = _summary(generations, model.eos_id)
+        rows.append(
+            {
+                "method": method,
+                "label": label,
+                "params": method_params(method, **params),
+                **row,
+                "paper_repetition_percent": PAPER_REPETITION_PERCENT.get(method),
+            }
+        )
+    return rows
+
+
+def _summary(generations: list[Generation], eos_id: int) -> dict[str, object]:
+    """Return the measured columns for one method's generations."""
+    steps = [step for g in generations for step in g.steps]
+    return {
+        "generations": len(generations),
+        "repetition_percent": 100.0
+        * float(np.mean([ends_in_repetition(g.tokens) for g in generations])),
+        "distinct_2": float(np.mean([distinct_n(g.tokens, 2) for g in generations])),
+        "mean_length": float(np.mean([len(g.tokens) for g in generations])),
+        "mean_sentence_length": _mean_sentence_length(generations, eos_id),
+        "mean_candidates": float(np.mean([s.candidates for s in steps])),
+        "mean_nucleus_size": float(np.mean([s.nucleus_size for s in steps])),
+    }
+
+
+def _mean_sentence_length(generations: list[Generation], eos_id: int) -> float | None:
+    """Return tokens per finished sentence, pooled over all generations."""
+    finished_tokens = 0
+    sentences = 0
+    for generation in generations:
+        ends = [i for i, token in enumerate(generation.tokens) if token == eos_id]
+        if ends:
+            sentences += len(ends)
+            finished_tokens += ends[-1] + 1 - len(ends)  # </s> is not a word
+    return finished_tokens / sentences if sentences else None
