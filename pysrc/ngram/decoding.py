@@ -142,57 +142,51 @@ def generate_steps(
 def _token_progress(
     model: Model,
     prompt: tuple[int, ...],
-    method: str,
     length: int,
     rng: np.random.Generator | int | None,
     settings: dict[str, float],
+    nucleus: bool,
 ) -> Iterator[Progress]:
     """Yield progress for greedy decoding and the sampling methods."""
     generator = np.random.default_rng(rng)
+    filters = _sampling_settings(settings)
     context = list(prompt)
     tokens: list[int] = []
     fixed_k = int(settings.get("top_k", COMPARISON_K))
     for _ in range(length):
         logits = model.logits(context)
-        token, candidates = _choose(logits, method, settings, generator)
+        # sampling_stages runs sample_token's pipeline and exposes which
+        # tokens survived; drawing from its probabilities with draw_tokens
+        # is, by that package's contract, the draw sample_token makes.
+        stages = sampling.sampling_stages(logits, **filters)
+        token = int(sampling.draw_tokens(stages.probs, generator, 1)[0])
+        candidates = int(np.count_nonzero(stages.kept))
         context.append(token)
         tokens.append(token)
-        yield Progress(tuple(tokens), _record(logits, token, fixed_k, candidates))
+        yield Progress(tuple(tokens), _record(logits, token, fixed_k, candidates, nucleus))
 
 
-def _choose(
-    logits: np.ndarray,
-    method: str,
-    settings: dict[str, float],
-    rng: np.random.Generator,
-) -> tuple[int, int]:
-    """Return the chosen token and how many tokens it was chosen among."""
-    temperature = settings.get("temperature", 1.0)
-    if method == "greedy" or temperature == 0:
-        return sampling.sample_token(logits, rng, temperature=0), 1
-    # The filters run in sample_token's own order (temperature, top-k, top-p,
-    # min-p); applying them here lets the number of survivors be reported.
-    filtered = logits
-    if temperature != 1.0:
-        filtered = sampling.apply_temperature(filtered, temperature)
-    if "top_k" in settings:
-        filtered = sampling.apply_top_k(filtered, int(settings["top_k"]))
-    if "top_p" in settings:
-        filtered = sampling.apply_top_p(filtered, settings["top_p"])
-    if "min_p" in settings:
-        filtered = sampling.apply_min_p(filtered, settings["min_p"])
-    token = sampling.sample_token(filtered, rng)
-    return int(token), int(np.count_nonzero(np.isfinite(filtered)))
+def _sampling_settings(settings: dict[str, float]) -> dict[str, float | None]:
+    """Return ``sample_token`` keyword arguments for a method's settings."""
+    return {
+        # greedy is temperature 0: the first most likely token, always
+        "temperature": settings.get("temperature", 0.0 if not settings else 1.0),
+        "top_k": int(settings["top_k"]) if "top_k" in settings else None,
+        "top_p": settings.get("top_p"),
+        "min_p": settings.get("min_p"),
+    }
 
 
-def _record(logits: np.ndarray, token: int, fixed_k: int, candidates: int) -> Step:
+def _record(
+    logits: np.ndarray, token: int, fixed_k: int, candidates: int, nucleus: bool = True
+) -> Step:
     """Return the step record for ``token`` chosen from ``logits``."""
     return Step(
         token=int(token),
         # logits are normalised log-probabilities, so exp gives the
         # probability at temperature 1 before any truncation.
         probability=math.exp(logits[token]),
-        nucleus_size=int(sampling.nucleus_size(logits, NUCLEUS_P)),
+        nucleus_size=int(sampling.nucleus_size(logits, NUCLEUS_P)) if nucleus else None,
         fixed_k=fixed_k,
         candidates=candidates,
     )

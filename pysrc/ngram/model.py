@@ -302,15 +302,11 @@ class _QueryLevel:
         ``(query, row)`` pair names a query row and the context row of this
         table that applies to it.
         """
-        if not rows:
-            return
-        queries = np.array([query for query, _ in rows])
-        lower[queries] *= np.array([self.backoff_weight[row] for _, row in rows])[:, None]
-        width = lower.shape[1]
-        flat = lower.reshape(-1)  # a view: the additions land in `lower`
         for query, row in rows:
             start, end = self.offsets[row], self.offsets[row + 1]
-            flat[self.followers[start:end] + query * width] += self.discounted[start:end]
+            target = lower[query]  # a view: updates land in `lower`
+            target *= self.backoff_weight[row]
+            target[self.followers[start:end]] += self.discounted[start:end]
 
 
 # -- training ---------------------------------------------------------------

@@ -111,6 +111,11 @@ def pygments_css() -> str:
     return f"{light}\n@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n"
 
 
+def article_facts() -> dict:
+    from widgets import facts
+    return facts.compute()
+
+
 def gather_articles(paths: Paths, env: jinja2.Environment, context: dict) -> list[Article]:
     sources = sorted(paths.content.glob("*.md"))
     if not sources:
@@ -131,7 +136,7 @@ def build_site(root: Path, out: Path) -> None:
     """Build the site from root's sources into out, replacing it only when all went well."""
     paths = Paths(root)
     env = template_env(paths)
-    articles = gather_articles(paths, env, {"facts": {}})
+    articles = gather_articles(paths, env, {"facts": article_facts()})
     pages = render_pages(env, articles)
     staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.building-"))
     try:

@@ -52,8 +52,8 @@ def table_row(r: Row) -> str:
     classes = " ".join(c for c in ("kept" if r.kept else "removed", r.note) if c)
     cells = "".join(f'<td class="num">{c}</td>' for c in r.cells)
     return (f'<tr class="{classes}"><th scope="row"><code>{escape(shown_token(r.token))}</code></th>'
-            f'{cells}<td class="bar-col">{bar(r.token, r.p)}'
-            f'<span class="p">{percent(r.p)}</span></td></tr>')
+            f'{cells}<td class="bar-col"><div class="bar-cell">{bar(r.token, r.p)}'
+            f'<span class="p">{percent(r.p)}</span></div></td></tr>')
 
 
 def stat(label: str, value: str) -> str:
