@@ -15,7 +15,8 @@ In the browser (Pyodide), with the bytes shipped alongside the page::
 
 ``CORPUS`` (name, licence, word counts of the training text) is computed on
 first access, because cleaning the documentation takes a few seconds and the
-browser never needs it.
+browser never needs it (it is not in ``__all__``, so ``import *`` does not
+compute it).
 """
 
 from .corpus import LICENCE, corpus_info, corpus_text, held_out_text
@@ -44,7 +45,6 @@ from .tokens import BOS, EOS, UNK
 __all__ = [
     "BOS",
     "COMPARISON_K",
-    "CORPUS",
     "EOS",
     "LICENCE",
     "METHODS",

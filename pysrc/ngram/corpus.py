@@ -233,6 +233,16 @@ def _clean_inline(text: str) -> str:
     return _EMPHASIS_RE.sub(r"\1", text)
 
 
+def _balanced(tokens: list[str]) -> bool:
+    """Return whether every parenthesis in ``tokens`` is closed after it opens."""
+    depth = 0
+    for token in tokens:
+        depth += (token == "(") - (token == ")")
+        if depth < 0:
+            return False
+    return depth == 0
+
+
 def _prose_sentences(paragraph: str) -> list[list[str]]:
     """Return the usable sentences of one paragraph as token lists."""
     pairs = split_tokens(paragraph)
@@ -249,6 +259,8 @@ def _prose_sentences(paragraph: str) -> list[list[str]]:
             continue
         if not sentence[0][:1].isupper() or sentence[-1] not in ".?!:":
             continue  # fragments: definition terms, signatures, headings
+        if not _balanced(sentence):
+            continue  # cut from a parenthesis that spans sentences
         sentences.append(sentence)
     return sentences
 

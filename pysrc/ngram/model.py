@@ -26,6 +26,7 @@ vectorised updates of one vocabulary-sized array per order.
 
 from __future__ import annotations
 
+import functools
 import io
 import zipfile
 from collections import Counter
@@ -50,6 +51,8 @@ DEFAULT_MAX_VOCABULARY = 4000
 DEFAULT_MIN_COUNT = 2
 # Only degenerate toy corpora get near these; they keep every level mixing.
 _DISCOUNT_RANGE = (0.05, 0.95)
+# Recent logits kept per model: 32 KB each for 4,000 words, so 256 is 8 MB.
+LOGITS_CACHE_SIZE = 256
 # A fixed zip timestamp makes to_bytes() reproducible byte for byte.
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
@@ -97,9 +100,11 @@ class Model:
         ]
         # The unigram level has one (empty) context, so it is the same for
         # every query: computing it once saves most of a query's work.
-        unigram = self._uniform_base()[None, :]
-        self._levels[0].interpolate(unigram, [(0, 0)])
-        self._unigram = unigram[0]
+        self._unigram = self._uniform_base()
+        self._levels[0].interpolate(self._unigram, 0)
+        self._cached_logits = functools.lru_cache(maxsize=LOGITS_CACHE_SIZE)(
+            self._logits_for_history
+        )
 
     # -- queries ---------------------------------------------------------
 
@@ -123,42 +128,39 @@ class Model:
         ``allow_unk`` false, ``<unk>`` gets probability 0 and the rest is
         renormalised.
         """
-        return self.probabilities_batch([context_ids], allow_unk)[0]
-
-    def probabilities_batch(
-        self, contexts: Sequence[Sequence[int]], allow_unk: bool = False
-    ) -> np.ndarray:
-        """Return one row of ``probabilities`` per context (for beam search)."""
-        histories = [self._history(context) for context in contexts]
-        p = np.tile(self._unigram, (len(histories), 1))
-        for k, level in enumerate(self._levels[1:], start=1):
-            found = [
-                (i, level.lookup.get(history[len(history) - k :]))
-                for i, history in enumerate(histories)
-                if len(history) >= k
-            ]
-            # An unseen context keeps its lower-order row unchanged (backoff).
-            level.interpolate(p, [(i, row) for i, row in found if row is not None])
-        if not allow_unk:
-            p[:, self.unk_id] = 0.0
-            p /= p.sum(axis=1, keepdims=True)
-        return p
+        return self._distribution(self._history(context_ids), allow_unk)
 
     def logits(self, context_ids: Sequence[int], allow_unk: bool = False) -> np.ndarray:
         """Return log next-token probabilities (float64, one per vocabulary entry).
 
         The log of ``probabilities``: ``<s>`` is always ``-inf``, ``<unk>``
         is ``-inf`` unless ``allow_unk``; every other token is finite, and no
-        entry is NaN.
+        entry is NaN.  The array is read-only: recent results are cached
+        (greedy and beam search revisit the same contexts), so copy it
+        before changing it.
         """
-        return self.logits_batch([context_ids], allow_unk)[0]
+        return self._cached_logits(self._history(context_ids), allow_unk)
 
-    def logits_batch(
-        self, contexts: Sequence[Sequence[int]], allow_unk: bool = False
-    ) -> np.ndarray:
-        """Return one row of ``logits`` per context."""
+    def _logits_for_history(self, history: tuple[int, ...], allow_unk: bool) -> np.ndarray:
+        """Return read-only logits for an already shortened context."""
         with np.errstate(divide="ignore"):
-            return np.log(self.probabilities_batch(contexts, allow_unk))
+            logits = np.log(self._distribution(history, allow_unk))
+        logits.flags.writeable = False
+        return logits
+
+    def _distribution(self, history: tuple[int, ...], allow_unk: bool) -> np.ndarray:
+        """Return the interpolated distribution after an already shortened context."""
+        p = self._unigram.copy()
+        for k, level in enumerate(self._levels[1:], start=1):
+            if k > len(history):
+                break
+            row = level.lookup.get(history[len(history) - k :])
+            if row is not None:  # an unseen context keeps the lower order: backoff
+                level.interpolate(p, row)
+        if not allow_unk:
+            p[self.unk_id] = 0.0
+            p /= p.sum()
+        return p
 
     def _history(self, context_ids: Sequence[int]) -> tuple[int, ...]:
         """Return the context the counts can use: at most ``order - 1`` ids."""
@@ -295,18 +297,14 @@ class _QueryLevel:
             tuple(context): row for row, context in enumerate(table.contexts.tolist())
         }
 
-    def interpolate(self, lower: np.ndarray, rows: list[tuple[int, int]]) -> None:
-        """Turn rows of ``lower`` into this order's distributions, in place.
+    def interpolate(self, lower: np.ndarray, row: int) -> None:
+        """Turn a lower-order distribution into this order's for context ``row``.
 
-        ``lower`` holds lower-order distributions, one row per query; each
-        ``(query, row)`` pair names a query row and the context row of this
-        table that applies to it.
+        Works in place: callers pass a copy they own.
         """
-        for query, row in rows:
-            start, end = self.offsets[row], self.offsets[row + 1]
-            target = lower[query]  # a view: updates land in `lower`
-            target *= self.backoff_weight[row]
-            target[self.followers[start:end]] += self.discounted[start:end]
+        start, end = self.offsets[row], self.offsets[row + 1]
+        lower *= self.backoff_weight[row]
+        lower[self.followers[start:end]] += self.discounted[start:end]
 
 
 # -- training ---------------------------------------------------------------

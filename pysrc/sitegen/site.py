@@ -138,6 +138,7 @@ def build_site(root: Path, out: Path) -> None:
     env = template_env(paths)
     articles = gather_articles(paths, env, {"facts": article_facts()})
     pages = render_pages(env, articles)
+    out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.building-"))
     try:
         write_site(paths, staging, pages)
