@@ -86,6 +86,7 @@ def parse_meta(text: str, source: str) -> dict:
     if not isinstance(meta["date"], dt.date):
         raise BuildError(f"date must be a date written YYYY-MM-DD; got {meta['date']!r}.", f"{source}:1")
     meta.setdefault("tags", [])
+    meta.setdefault("updated", None)
     return meta
 
 

@@ -177,27 +177,32 @@ def build_base_runtime(cache: Path) -> Path:
     return base
 
 
-def build_app_wheel(pysrc: Path, out_dir: Path) -> Path:
-    """The site's own Python (sampling core, widget views, model) as a reproducible wheel."""
-    env = {**os.environ, "SOURCE_DATE_EPOCH": "315532800"}
-    run([sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(out_dir)],
-        "building the sampling wheel", cwd=pysrc, env=env)
+def build_app_wheel(pysrc: Path, out_dir: Path, extra_widgets: list[Path]) -> Path:
+    """The site's own Python (sampling core, widget views, model, plus the site's extra
+    widget modules) as a reproducible wheel."""
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "pysrc"
+        shutil.copytree(pysrc, source, ignore=shutil.ignore_patterns("__pycache__", "sitegen"))
+        for module in extra_widgets:
+            shutil.copyfile(module, source / "widgets" / module.name)
+        run([sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(out_dir)],
+            "building the sampling wheel", cwd=source, env=REPRODUCIBLE_ENV)
     (wheel,) = out_dir.glob(f"{APP_DISTRIBUTION}-*.whl")
     return wheel
 
 
-def assemble_runtime(cache: Path, pysrc: Path, dest: Path) -> list[dict]:
+def assemble_runtime(cache: Path, pysrc: Path, dest: Path, extra_widgets: list[Path]) -> list[dict]:
     """Write the runtime into dest (a folder of _site/); return the third-party manifest."""
     shutil.copytree(build_base_runtime(cache), dest)
     lock = dest / "pyodide-lock.json"
     with tempfile.TemporaryDirectory() as tmp:
-        wheel = build_app_wheel(pysrc, Path(tmp))
+        wheel = build_app_wheel(pysrc, Path(tmp) / "wheel", extra_widgets)
         # add-wheels reads the dependencies and imports from the plain wheel (it refuses the
         # compiled one's cp312 tag); the lock entry is then pointed at the compiled wheel.
         run(pyodide_cli("lockfile", "add-wheels", "--input", str(lock), "--output", str(lock),
-                        "--base-path", tmp, str(wheel)), "pyodide lockfile add-wheels")
+                        "--base-path", str(wheel.parent), str(wheel)), "pyodide lockfile add-wheels")
         py_compile(wheel, "pyodide py-compile (site wheel)")
-        (compiled,) = Path(tmp).glob("*.whl")
+        (compiled,) = wheel.parent.glob("*.whl")
         shutil.copy(compiled, dest / compiled.name)
     point_lock_at(lock, APP_DISTRIBUTION, dest / compiled.name)
     return third_party_manifest(dest)

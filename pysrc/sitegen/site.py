@@ -6,9 +6,11 @@ _site/ stays as it was; a finished one replaces it with a single rename.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 import json
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,22 +24,21 @@ import widgets
 from widgets.base import InputError, Widget
 
 from . import runtime
+from .config import SiteConfig, load_config
 from .content import Article, Directive, read_article, to_mathml
 from .errors import BuildError
+from .links import check_links
 
-SITE_TITLE = "Next Word"
 CSP = ("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
        "img-src 'self' data:; font-src 'self'; connect-src 'self'; worker-src 'self'; "
        "object-src 'none'; base-uri 'none'; form-action 'none'")
+SOURCE_SUFFIXES = {".md", ".yml", ".yaml"}
 
 
 @dataclass(frozen=True)
 class Paths:
     root: Path
-
-    @property
-    def content(self) -> Path:
-        return self.root / "content"
+    content: Path
 
     @property
     def templates(self) -> Path:
@@ -51,10 +52,15 @@ class Paths:
     def cache(self) -> Path:
         return self.root / ".cache"
 
+    def shown(self, path: Path) -> str:
+        """A path as messages show it: content/sampling.md."""
+        return f"content/{path.relative_to(self.content).as_posix()}"
+
 
 def template_env(paths: Paths) -> jinja2.Environment:
     return jinja2.Environment(loader=jinja2.FileSystemLoader(paths.templates),
-                              autoescape=True, undefined=jinja2.StrictUndefined,
+                              autoescape=jinja2.select_autoescape(["html", "xml"]),
+                              undefined=jinja2.StrictUndefined,
                               trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 
@@ -111,6 +117,28 @@ def pygments_css() -> str:
     return f"{light}\n@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n"
 
 
+def load_extra_widgets(folder: Path | None, paths: Paths) -> list[Path]:
+    """Import the site's own widget modules (they register themselves); return their files."""
+    if folder is None:
+        return []
+    modules = sorted(folder.glob("*.py"))
+    for path in modules:
+        name = f"widgets.{path.stem}"
+        if name in sys.modules and getattr(sys.modules[name], "__file__", None) != str(path):
+            raise BuildError(f"a widget module named {path.stem!r} exists already; rename the file.",
+                             paths.shown(path))
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except Exception as problem:  # an author's module: say where it failed, in one line
+            del sys.modules[name]
+            raise BuildError(f"this widget module failed to load: {type(problem).__name__}: {problem}",
+                             paths.shown(path)) from None
+    return modules
+
+
 def article_facts() -> dict:
     from widgets import facts
     return facts.compute()
@@ -120,41 +148,72 @@ def gather_articles(paths: Paths, env: jinja2.Environment, context: dict) -> lis
     sources = sorted(paths.content.glob("*.md"))
     if not sources:
         raise BuildError("there is no article: add a Markdown file to content/.", "content/")
-    articles = [read_article(p, f"content/{p.name}", context, DirectiveRenderer(env, p.stem))
+    articles = [read_article(p, paths.shown(p), context, DirectiveRenderer(env, p.stem))
                 for p in sources]
     return sorted(articles, key=lambda a: (a.meta["date"], a.slug), reverse=True)
 
 
-def render_pages(env: jinja2.Environment, articles: list[Article]) -> dict[str, str]:
-    common = {"site_title": SITE_TITLE, "csp": CSP, "articles": articles}
+def content_files(paths: Paths, config: SiteConfig) -> dict[str, Path]:
+    """Images and other files of content/ that the site serves as they are."""
+    skip = config.widgets
+    return {p.relative_to(paths.content).as_posix(): p for p in sorted(paths.content.rglob("*"))
+            if p.is_file() and p.suffix not in SOURCE_SUFFIXES and "__pycache__" not in p.parts
+            and not (skip and skip in p.parents)}
+
+
+def render_pages(env: jinja2.Environment, articles: list[Article], config: SiteConfig) -> dict[str, str]:
+    common = {"site": config, "csp": CSP, "articles": articles}
     pages = {a.url: env.get_template("article.html").render(page=a, **common) for a in articles}
     pages["index.html"] = env.get_template("index.html").render(page=None, **common)
+    pages["feed.xml"] = env.get_template("feed.xml").render(**common)
+    pages["sitemap.xml"] = env.get_template("sitemap.xml").render(**common)
     return pages
 
 
-def build_site(root: Path, out: Path) -> None:
-    """Build the site from root's sources into out, replacing it only when all went well."""
-    paths = Paths(root)
-    env = template_env(paths)
-    articles = gather_articles(paths, env, {"facts": article_facts()})
-    pages = render_pages(env, articles)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.building-"))
+def build_site(root: Path, out: Path, content: Path | None = None) -> None:
+    """Build the site from root's sources (and content/, or another content folder) into out,
+    replacing out only when everything went well."""
+    paths = Paths(root, content or root / "content")
+    config = load_config(paths.content)
+    known = dict(widgets.REGISTRY)
     try:
-        write_site(paths, staging, pages)
-        make_readable(staging)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        extra = load_extra_widgets(config.widgets, paths)
+        pages, files = render_site(paths, config)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.building-"))
+        try:
+            write_site(paths, staging, pages, files, extra)
+            make_readable(staging)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    finally:
+        widgets.REGISTRY.clear()
+        widgets.REGISTRY.update(known)  # another site's widgets must not leak into the next build
     swap_into_place(staging, out)
 
 
-def write_site(paths: Paths, staging: Path, pages: dict[str, str]) -> None:
-    for name, html in pages.items():
-        (staging / name).write_text(html, encoding="utf-8")
+def render_site(paths: Paths, config: SiteConfig) -> tuple[dict[str, str], dict[str, Path]]:
+    """Every page as text and every content file, checked, before anything is written."""
+    env = template_env(paths)
+    articles = gather_articles(paths, env, {"facts": article_facts(), "site": config})
+    files = content_files(paths, config)
+    sources = {a.url: (a.source, (paths.content / f"{a.slug}.md").read_text(encoding="utf-8"),
+                       a.body_html) for a in articles}
+    check_links(sources, set(files) | {"index.html", "feed.xml"})
+    return render_pages(env, articles, config), files
+
+
+def write_site(paths: Paths, staging: Path, pages: dict[str, str], files: dict[str, Path],
+               extra_widgets: list[Path]) -> None:
+    for name, text in pages.items():
+        (staging / name).write_text(text, encoding="utf-8")
+    for name, source in files.items():
+        (staging / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, staging / name)
     shutil.copytree(paths.templates / "static", staging / "assets")
     (staging / "assets" / "code.css").write_text(pygments_css(), encoding="utf-8")
-    manifest = runtime.assemble_runtime(paths.cache, paths.pysrc, staging / "pyodide")
+    manifest = runtime.assemble_runtime(paths.cache, paths.pysrc, staging / "pyodide", extra_widgets)
     (staging / "third-party.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     (staging / ".nojekyll").write_text("", encoding="utf-8")
 

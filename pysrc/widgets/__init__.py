@@ -6,12 +6,18 @@ view functions registered here, never Python source sent by the page.
 """
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 
-from . import temperature  # noqa: F401  (registers the widget)
 from .base import REGISTRY, InputError, View, Widget
 
 __all__ = ["REGISTRY", "InputError", "View", "Widget", "handle", "render"]
+
+# Every module of this package may register widgets: an author adds a widget by
+# adding a file, here or in the folder the site's config names (copied in by the build).
+for _module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
+    importlib.import_module(f"{__name__}.{_module}")
 
 
 def render(name: str, raw_state: dict) -> View:

@@ -1,0 +1,59 @@
+"""The site's settings, from content/site.yml (every key optional)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .errors import BuildError
+
+KEYS = {"title": "the site's name", "description": "one sentence for the index page",
+        "base_url": "the published address, for the feed and sitemap",
+        "author": "who writes the articles", "widgets": "a folder of extra widget modules",
+        "offline_zip": "name of the offline download"}
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    title: str = "Next Word"
+    description: str = "Interactive explanations of how language models work."
+    base_url: str = ""          # e.g. https://owner.github.io/repo/ (SITE_BASE_URL overrides)
+    author: str = "The Next Word authors"
+    widgets: Path | None = None  # extra widget modules, copied into the browser package
+    offline_zip: str = "nextword-offline.zip"
+
+    def absolute(self, url: str) -> str:
+        """An absolute URL when the site's address is known, else the relative one."""
+        return self.base_url + url if self.base_url else url
+
+
+def load_config(content: Path) -> SiteConfig:
+    path = content / "site.yml"
+    raw = read_yaml(path) if path.exists() else {}
+    unknown = sorted(set(raw) - set(KEYS))
+    if unknown:
+        raise BuildError(f"unknown setting {unknown[0]!r}; the settings are "
+                         + ", ".join(f"{k} ({v})" for k, v in KEYS.items()) + ".", f"content/{path.name}")
+    values = {k: str(v) for k, v in raw.items() if k != "widgets"}
+    base_url = os.environ.get("SITE_BASE_URL", values.pop("base_url", ""))
+    if base_url and not base_url.endswith("/"):
+        base_url += "/"
+    widgets = content / raw["widgets"] if raw.get("widgets") else None
+    if widgets is not None and not widgets.is_dir():
+        raise BuildError(f"widgets names {raw['widgets']!r}, which is not a folder in content/.",
+                         f"content/{path.name}")
+    return SiteConfig(**values, base_url=base_url, widgets=widgets)
+
+
+def read_yaml(path: Path) -> dict:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as problem:
+        mark = getattr(problem, "problem_mark", None)
+        raise BuildError(f"not valid YAML: {getattr(problem, 'problem', problem)}.",
+                         f"content/{path.name}:{mark.line + 1 if mark else 1}") from None
+    if not isinstance(raw, dict):
+        raise BuildError("write the settings as 'key: value' lines.", f"content/{path.name}:1")
+    return raw
