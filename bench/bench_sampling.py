@@ -2,7 +2,7 @@
 
 Run from the repository root:
 
-    PYTHONPATH=pysrc python bench/bench_sampling.py [--repeats N] [--json PATH]
+    PYTHONPATH=pysrc python bench/bench_sampling.py [--repeats N] [--rounds R] [--json PATH]
 
 It prints milliseconds per call (median, min, max over the repeats) of
 sample_token with temperature=0.8, top_p=0.95 and with temperature=0.8,
@@ -17,6 +17,10 @@ size (seed 0). Ours get them as float64 numpy arrays; transformers gets the
 same numbers as a float32 torch tensor of shape (1, vocabulary), as a model
 hands them over.
 
+Both are timed in the same process, in alternating rounds (so a busy moment
+on a shared machine hits both), after every case has run a few times (see
+warm_up), each on one thread.
+
 run_cases() needs only numpy, sampling and time.perf_counter, so the page
 can run it inside Pyodide and compare with CPython.
 """
@@ -28,6 +32,7 @@ import json
 import platform
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +47,8 @@ CASES = (
 LOGITS_DESCRIPTION = "standard normal x 3 (numpy default_rng(0)), float64; float32 for transformers"
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "sampling.json"
 WARMUP_CALLS = 3
+OURS = "sampling (numpy)"
+THEIRS = "transformers warpers (torch CPU)"
 
 
 def make_logits(vocab_size: int) -> np.ndarray:
@@ -50,9 +57,7 @@ def make_logits(vocab_size: int) -> np.ndarray:
 
 
 def time_calls(call, repeats: int) -> list[float]:
-    """Seconds taken by each of `repeats` calls, after a few warm-up calls."""
-    for _ in range(WARMUP_CALLS):
-        call()
+    """Seconds taken by each of `repeats` calls."""
     seconds = []
     for _ in range(repeats):
         start = time.perf_counter()
@@ -75,20 +80,43 @@ def summary(implementation: str, vocab_size: int, case: str, seconds: list[float
     }
 
 
-def run_cases(repeats: int = 100, vocab_sizes=VOCAB_SIZES) -> list[dict]:
-    """Time sample_token on every case; only numpy, sampling and perf_counter (Pyodide-safe)."""
-    rows = []
+def our_calls(vocab_sizes=VOCAB_SIZES) -> list[tuple[int, str, object]]:
+    """(vocab size, case, call) for every case, each call one sample_token."""
+    calls = []
     for vocab_size in vocab_sizes:
         logits = make_logits(vocab_size)
         rng = np.random.default_rng(1)
         for case, settings in CASES:
-            seconds = time_calls(lambda: sampling.sample_token(logits, rng, **settings), repeats)
-            rows.append(summary("sampling (numpy)", vocab_size, case, seconds))
-    return rows
+            calls.append((vocab_size, case, partial(sampling.sample_token, logits, rng, **settings)))
+    return calls
 
 
-def run_transformers_cases(repeats: int = 100, vocab_sizes=VOCAB_SIZES) -> list[dict]:
-    """The same cases through transformers' warpers + softmax + torch.multinomial; [] if not installed."""
+def warm_up(calls) -> None:
+    """Run every call a few times before timing anything.
+
+    Besides the usual warm-up, this leaves the memory allocator in the
+    state of a long-running process: glibc returns freed memory to the kernel
+    until it has seen a large block freed, and page-faulting it back costs
+    ~0.6 ms per call at 50,257 tokens on this VM (for both libraries).
+    """
+    for _ in range(WARMUP_CALLS):
+        for _, _, call in calls:
+            call()
+
+
+def run_cases(repeats: int = 100, vocab_sizes=VOCAB_SIZES) -> list[dict]:
+    """Time sample_token on every case; only numpy, sampling and perf_counter (Pyodide-safe)."""
+    calls = our_calls(vocab_sizes)
+    warm_up(calls)
+    return [summary(OURS, size, case, time_calls(call, repeats)) for size, case, call in calls]
+
+
+def transformers_calls(vocab_sizes=VOCAB_SIZES) -> list[tuple[int, str, object]]:
+    """The same cases through transformers' warpers + softmax + torch.multinomial; [] if not installed.
+
+    torch runs on one thread, like numpy here: on this 2-core machine, shared
+    with other work, two torch threads were up to 8x slower, not faster.
+    """
     try:
         import torch
         from transformers.generation.logits_process import (
@@ -98,6 +126,7 @@ def run_transformers_cases(repeats: int = 100, vocab_sizes=VOCAB_SIZES) -> list[
         )
     except ImportError:
         return []
+    torch.set_num_threads(1)
     generator = torch.Generator().manual_seed(1)
     input_ids = torch.zeros((1, 1), dtype=torch.long)  # the warpers ignore it
 
@@ -112,14 +141,27 @@ def run_transformers_cases(repeats: int = 100, vocab_sizes=VOCAB_SIZES) -> list[
             scores = warper(input_ids, scores)
         return torch.multinomial(torch.softmax(scores, dim=-1), 1, generator=generator)
 
-    rows = []
+    calls = []
     for vocab_size in vocab_sizes:
         scores = torch.from_numpy(make_logits(vocab_size).astype(np.float32)).reshape(1, -1)
         for case, settings in CASES:
-            chain = warpers(settings)
-            seconds = time_calls(lambda: sample(scores, chain), repeats)
-            rows.append(summary("transformers warpers (torch CPU)", vocab_size, case, seconds))
-    return rows
+            calls.append((vocab_size, case, partial(sample, scores, warpers(settings))))
+    return calls
+
+
+def run_interleaved(repeats: int, rounds: int) -> tuple[list[dict], list[dict]]:
+    """Time ours and transformers' in alternating rounds, so a busy moment hits both."""
+    groups = {OURS: our_calls(), THEIRS: transformers_calls()}
+    warm_up(groups[OURS] + groups[THEIRS])
+    seconds = {(name, size, case): [] for name, calls in groups.items() for size, case, _ in calls}
+    for _ in range(rounds):
+        for name, calls in groups.items():
+            for size, case, call in calls:
+                seconds[(name, size, case)] += time_calls(call, max(1, repeats // rounds))
+    rows = {name: [] for name in groups}
+    for (name, size, case), secs in seconds.items():
+        rows[name].append(summary(name, size, case, secs))
+    return rows[OURS], rows[THEIRS]
 
 
 def ratios(ours: list[dict], theirs: list[dict]) -> list[dict]:
@@ -165,10 +207,10 @@ def print_table(rows: list[dict], speedups: list[dict]) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=200, help="timed calls per case (default 200)")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds the repeats are split into (default 5)")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"where to write the JSON (default {DEFAULT_JSON})")
     args = parser.parse_args(argv)
-    ours = run_cases(args.repeats)
-    theirs = run_transformers_cases(args.repeats)
+    ours, theirs = run_interleaved(args.repeats, args.rounds)
     speedups = ratios(ours, theirs)
     print_table(ours + theirs, speedups)
     report = {"logits": LOGITS_DESCRIPTION, "environment": environment(), "results": ours + theirs, "speedups": speedups}

@@ -19,7 +19,7 @@ browser never needs it (it is not in ``__all__``, so ``import *`` does not
 compute it).
 """
 
-from .corpus import LICENCE, corpus_info, corpus_text, held_out_text
+from .corpus import LICENCE, clean_text, corpus_info, corpus_text, held_out_text
 from .decoding import (
     COMPARISON_K,
     METHOD_PARAMS,
@@ -58,6 +58,7 @@ __all__ = [
     "Progress",
     "RepeatingTail",
     "Step",
+    "clean_text",
     "corpus_info",
     "corpus_text",
     "decoding_table",

@@ -306,6 +306,16 @@ def _truecase(paragraphs: list[list[list[str]]]) -> list[list[list[str]]]:
     return result
 
 
+def clean_text(document: str) -> str:
+    """Return one raw document (docs or docstring text) in the corpus format.
+
+    One sentence per line, tokens separated by spaces, sentence-initial
+    words lower-cased as in the corpus (judged within this document).
+    """
+    paragraphs = _truecase(_document_paragraphs(document))
+    return "".join(" ".join(s) + "\n" for paragraph in paragraphs for s in paragraph)
+
+
 @functools.lru_cache(maxsize=1)
 def _cleaned_paragraphs() -> tuple[tuple[str, ...], ...]:
     """Return every cleaned paragraph as lines of space-separated tokens."""

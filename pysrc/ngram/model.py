@@ -31,19 +31,11 @@ import io
 import zipfile
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from .tokens import (
-    BOS,
-    EOS,
-    SENTENCE_END,
-    SPECIAL_TOKENS,
-    UNK,
-    join_tokens,
-    split_sentences,
-    split_tokens,
-)
+from .tokens import BOS, SENTENCE_END, SPECIAL_TOKENS, join_tokens, split_tokens
 
 FORMAT_VERSION = 1
 DEFAULT_ORDER = 3
@@ -57,6 +49,7 @@ LOGITS_CACHE_SIZE = 256
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
+@dataclass(frozen=True)
 class Table:
     """One order's adjusted counts in compressed sparse row form.
 
@@ -65,11 +58,10 @@ class Table:
     (sorted ids) with adjusted counts ``counts[...]`` at the same places.
     """
 
-    def __init__(self, contexts, offsets, followers, counts):
-        self.contexts = contexts
-        self.offsets = offsets
-        self.followers = followers
-        self.counts = counts
+    contexts: np.ndarray
+    offsets: np.ndarray
+    followers: np.ndarray
+    counts: np.ndarray
 
 
 class Model:

@@ -119,25 +119,36 @@ def apply_typical(logits, mass, min_tokens_to_keep=1) -> np.ndarray:
 # `values`, in increasing order) of the tokens it keeps.
 
 
-def in_play(logits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def in_play(logits: np.ndarray):
     """Ids and logits of the tokens not yet removed (finite logit), in id order.
+
+    ids is None when no token is removed: then a token's position is its id,
+    and neither array needs to be built.
 
     Example: in_play(np.array([1.0, -np.inf, 2.0])) -> (array([0, 2]), array([1., 2.]))
     """
     finite = logits > -np.inf
     if finite.all():
-        return np.arange(logits.size), logits  # nothing removed: no copy needed
+        return None, logits  # nothing removed: every token is in play, no copy needed
     ids = np.flatnonzero(finite)
     return ids, logits[ids]
 
 
-def scatter(ids: np.ndarray, values, size: int, fill) -> np.ndarray:
-    """A vocabulary-sized array holding `values` at `ids` and `fill` elsewhere.
+def token_ids(ids, positions):
+    """The token ids at some positions among the tokens in play (see in_play).
+
+    Example: token_ids(np.array([4, 7, 9]), np.array([0, 2])) -> array([4, 9]); token_ids(None, 5) -> 5
+    """
+    return positions if ids is None else ids[positions]
+
+
+def scatter(ids, values, size: int, fill) -> np.ndarray:
+    """A vocabulary-sized array holding `values` at `ids` (None: all) and `fill` elsewhere.
 
     Example: scatter(np.array([2]), 5.0, 3, fill=0.0) -> array([0., 0., 5.])
     """
     out = np.full(size, fill)
-    out[ids] = values
+    out[slice(None) if ids is None else ids] = values
     return out
 
 
@@ -148,7 +159,7 @@ def filtered(logits: np.ndarray, keep, *settings) -> np.ndarray:
     """
     ids, values = in_play(logits)
     kept = keep(values, *settings)
-    return scatter(ids[kept], values[kept], logits.size, fill=-np.inf)
+    return scatter(token_ids(ids, kept), values[kept], logits.size, fill=-np.inf)
 
 
 def probabilities(values: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._checks import check_count, check_fraction, check_logits, check_probs, check_rng, check_temperature, check_top_k
-from .core import divide, in_play, min_p_keep, probabilities, scatter, top_k_keep, top_p_keep
+from .core import divide, in_play, min_p_keep, probabilities, scatter, token_ids, top_k_keep, top_p_keep
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def sample_token(logits, rng, temperature=1.0, top_k=None, top_p=None, min_p=Non
     check_rng(rng)
     _, ids, values = pipeline(logits, *settings)
     position = inverse_cdf(probabilities(values), rng.random(1))[0]  # one draw among the survivors
-    return int(ids[position])
+    return int(token_ids(ids, position))
 
 
 def draw_tokens(probs, rng, n) -> np.ndarray:
@@ -105,7 +105,8 @@ def inverse_cdf(probs: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
 def pipeline(logits: np.ndarray, temperature: float, top_k, top_p, min_p):
     """Run checked logits through temperature and the filters.
 
-    Returns the scaled logits and the ids and logits of the surviving tokens.
+    Returns the scaled logits and the ids and logits of the surviving tokens
+    (ids None: no token was removed, see in_play).
 
     Example: pipeline(np.log([0.5, 0.3, 0.2]), 1.0, 2, None, None)[1] -> array([0, 1])
     """
@@ -134,7 +135,7 @@ def narrow(ids: np.ndarray, values: np.ndarray, kept: np.ndarray):
 
     Example: narrow(np.array([4, 7]), np.array([1.0, 2.0]), np.array([1])) -> (array([7]), array([2.]))
     """
-    return ids[kept], values[kept]
+    return token_ids(ids, kept), values[kept]
 
 
 def check_settings(temperature, top_k, top_p, min_p):

@@ -17,46 +17,55 @@ from .site import build_site
 def parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser = argparse.ArgumentParser(prog="python3 build.py", description="Build, serve and test the site.")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("build", help="write _site/")
+    build = commands.add_parser("build", help="write _site/")
     serve = commands.add_parser("serve", help="build _site/ and serve it")
+    for command in (build, serve):
+        command.add_argument("--content", type=Path, default=None,
+                             help="the folder of articles (default: content/)")
+        command.add_argument("--out", type=Path, default=None, help="where to write (default: _site/)")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--host", default="127.0.0.1")
     commands.add_parser("test", help="run every test (extra arguments go to pytest)")
     return parser.parse_known_args(argv)
 
 
-def build(root: Path) -> bool:
+def build(root: Path, content: Path | None = None, out: Path | None = None) -> bool:
     started = time.perf_counter()
+    out = (out or root / "_site").resolve()
     try:
-        build_site(root, root / "_site")
+        build_site(root, out, content.resolve() if content else None)
     except BuildError as problem:
         print(f"Build failed, _site/ left as it was.\n{problem}", file=sys.stderr)
         return False
-    print(f"Built _site/ in {time.perf_counter() - started:.1f} s.")
+    print(f"Built {out.name}/ in {time.perf_counter() - started:.1f} s.")
     return True
 
 
-def rebuild(root: Path, status: PreviewStatus) -> None:
+def rebuild(root: Path, options: list[str], status: PreviewStatus) -> None:
     """Build in a fresh process, so edited Python in pysrc/ is imported anew."""
-    done = subprocess.run([sys.executable, str(root / "build.py"), "build"], cwd=root,
+    done = subprocess.run([sys.executable, str(root / "build.py"), "build", *options], cwd=root,
                           capture_output=True, text=True)
     print((done.stdout + done.stderr).strip(), flush=True)
     status.update(error="" if done.returncode == 0 else done.stderr.strip())
 
 
-def serve(root: Path, host: str, port: int) -> int:
-    if not build(root):
+def serve(root: Path, host: str, port: int, content: Path | None, out: Path | None) -> int:
+    if not build(root, content, out):
         return 1
+    site = (out or root / "_site").resolve()
+    options = [*(["--content", str(content.resolve())] if content else []),
+               *(["--out", str(site)] if out else [])]
     status = PreviewStatus()
     try:
-        server = make_server(root / "_site", host, port, status)
+        server = make_server(site, host, port, status)
     except OSError as problem:
         print(f"Cannot serve on {host}:{port} ({problem.strerror}): choose another port with --port.",
               file=sys.stderr)
         return 1
-    folders = [root / "content", root / "pysrc", root / "site_templates"]
-    threading.Thread(target=watch, args=(folders, lambda: rebuild(root, status)), daemon=True).start()
-    print(f"Serving _site/ on http://{host}:{port}/  (rebuilds when content/, pysrc/ or "
+    folders = [content or root / "content", root / "pysrc", root / "site_templates"]
+    threading.Thread(target=watch, args=(folders, lambda: rebuild(root, options, status)),
+                     daemon=True).start()
+    print(f"Serving {site.name}/ on http://{host}:{port}/  (rebuilds when content/, pysrc/ or "
           "site_templates/ change; Ctrl+C stops)", flush=True)
     try:
         server.serve_forever()
@@ -79,7 +88,7 @@ def main(root: Path, argv: list[str]) -> int:
         print(f"Unknown arguments: {' '.join(extra)}. See `python3 build.py --help`.", file=sys.stderr)
         return 2
     if args.command == "build":
-        return 0 if build(root) else 1
+        return 0 if build(root, args.content, args.out) else 1
     if args.command == "serve":
-        return serve(root, args.host, args.port)
+        return serve(root, args.host, args.port, args.content, args.out)
     return test(root, extra)

@@ -73,7 +73,8 @@ def parse_meta(text: str, source: str) -> dict:
     try:
         meta = yaml.safe_load(text) or {}
     except yaml.YAMLError as problem:
-        mark = getattr(problem, "problem_mark", None)
+        # the context mark (where an unclosed bracket opened) is nearer the mistake when there is one
+        mark = getattr(problem, "context_mark", None) or getattr(problem, "problem_mark", None)
         line = mark.line + 2 if mark else 2
         raise BuildError(f"the front matter is not valid YAML: {getattr(problem, 'problem', problem)}.",
                          f"{source}:{line}") from None

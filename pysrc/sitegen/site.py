@@ -124,9 +124,9 @@ def load_extra_widgets(folder: Path | None, paths: Paths) -> list[Path]:
     modules = sorted(folder.glob("*.py"))
     for path in modules:
         name = f"widgets.{path.stem}"
-        if name in sys.modules and getattr(sys.modules[name], "__file__", None) != str(path):
-            raise BuildError(f"a widget module named {path.stem!r} exists already; rename the file.",
-                             paths.shown(path))
+        if (paths.pysrc / "widgets" / path.name).exists():
+            raise BuildError(f"the project's widgets have a module named {path.stem!r} already; "
+                             "rename this file.", paths.shown(path))
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
@@ -175,7 +175,7 @@ def build_site(root: Path, out: Path, content: Path | None = None) -> None:
     replacing out only when everything went well."""
     paths = Paths(root, content or root / "content")
     config = load_config(paths.content)
-    known = dict(widgets.REGISTRY)
+    known, modules = dict(widgets.REGISTRY), set(sys.modules)
     try:
         extra = load_extra_widgets(config.widgets, paths)
         pages, files = render_site(paths, config)
@@ -187,9 +187,12 @@ def build_site(root: Path, out: Path, content: Path | None = None) -> None:
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-    finally:
+    finally:  # another site's widgets must not leak into the next build
         widgets.REGISTRY.clear()
-        widgets.REGISTRY.update(known)  # another site's widgets must not leak into the next build
+        widgets.REGISTRY.update(known)
+        for name in set(sys.modules) - modules:
+            if name.startswith("widgets."):
+                del sys.modules[name]
     swap_into_place(staging, out)
 
 

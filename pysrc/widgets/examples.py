@@ -1,34 +1,87 @@
 """The article's example next-token distributions.
 
-Made up by hand, but shaped like what a real model returns, to make one point
-each: after "The Eiffel Tower is in" almost all the mass sits on one token
-(a peaked distribution); after "My favourite fruit is" it spreads over many
-reasonable answers (a flat one). Tokens keep their leading space, as GPT-2's do.
+Two are small and made up by hand, shaped like what a real model returns, to
+make one point each: after "The Eiffel Tower is in" almost all the mass sits on
+one token (a peaked distribution); after "My favourite fruit is" it spreads over
+many reasonable answers (a flat one). They pretend the vocabulary has twelve
+tokens, so every bar fits on a phone.
+
+The third has GPT-2's full vocabulary of 50,257 tokens. Its ten most likely
+tokens are named and scored by hand; the other 50,247 are generated: their
+scores fall in a straight line against the logarithm of their rank (a power
+law, as word frequencies do), which is roughly the shape of a real model's
+tail. Nothing in it is random, so every build and every browser gets the same
+numbers. Tokens keep their leading space, as GPT-2's do.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
+
+GPT2_VOCABULARY = 50_257
 
 
 @dataclass(frozen=True)
 class Example:
+    """One prompt and the model's scores for the tokens that could come next.
+
+    Tokens are listed best first (the views rely on that order to list the
+    head of a long distribution and sum up the rest).
+    """
+
     key: str
     prompt: str
     tokens: tuple[str, ...]
-    scores: tuple[float, ...]   # the model's logits, one per token
+    scores: tuple[float, ...]   # the model's logits, one per token, highest first
 
     @property
+    def size(self) -> int:
+        return len(self.tokens)
+
+    @property
+    def label(self) -> str:
+        """How the radio buttons name it: the prompt, trailing off."""
+        return f"\u201c{self.prompt} \u2026\u201d"
+
+    @cached_property
     def logits(self) -> np.ndarray:
-        return np.array(self.scores, dtype=np.float64)
+        logits = np.array(self.scores, dtype=np.float64)
+        logits.flags.writeable = False  # shared by every view: nobody may change it
+        return logits
+
+
+def power_law_tail(last_score: float, first_rank: int, size: int,
+                   gap: float = 0.6, slope: float = 1.3) -> tuple[float, ...]:
+    """Scores for ranks first_rank..size: `gap` below the last named token, then
+    falling by `slope` per unit of log(rank), so probability ~ rank ** -slope.
+
+    Example: power_law_tail(3.0, 11, 12) -> (2.4, 2.287...)
+    """
+    ranks = np.arange(first_rank, size + 1, dtype=np.float64)
+    return tuple((last_score - gap - slope * np.log(ranks / first_rank)).tolist())
+
+
+def with_long_tail(key: str, prompt: str, named: list[tuple[str, float]], size: int) -> Example:
+    """An example whose named tokens are followed by a generated tail up to `size` tokens.
+
+    Tail tokens are called by their rank ("token #11"), since they stand for
+    no particular word.
+    """
+    first_rank = len(named) + 1
+    tail_tokens = tuple(f"token #{rank}" for rank in range(first_rank, size + 1))
+    tail_scores = power_law_tail(named[-1][1], first_rank, size)
+    tokens, scores = zip(*named)
+    return Example(key, prompt, tuple(tokens) + tail_tokens, tuple(scores) + tail_scores)
 
 
 EXAMPLES = {
     "peaked": Example(
         "peaked", "The Eiffel Tower is in",
-        (" Paris", " France", " the", " central", " Europe", " Las", " a", " Texas", " downtown", " my"),
-        (9.0, 6.4, 5.1, 3.2, 2.9, 1.9, 1.7, 1.0, 0.6, -0.5),
+        (" Paris", " France", " the", " fact", " central", " Europe", " Las", " a", " need",
+         " Texas", " downtown", " my"),
+        (9.0, 6.4, 5.1, 4.2, 3.2, 2.9, 1.9, 1.7, 1.3, 1.0, 0.6, -0.5),
     ),
     "flat": Example(
         "flat", "My favourite fruit is",
@@ -36,6 +89,15 @@ EXAMPLES = {
          " orange", " peach", " kiwi", " cherry", " grapes"),
         (2.1, 2.0, 1.95, 1.8, 1.7, 1.5, 1.45, 1.4, 1.2, 1.0, 0.9, 0.7),
     ),
+    "big": with_long_tail(
+        "big", "The old lighthouse keeper opened the door and saw",
+        [(" a", 6.0), (" the", 5.3), (" his", 4.6), (" nothing", 4.3), (" an", 4.0),
+         (" that", 3.7), (" two", 3.4), (" her", 3.3), (" something", 3.2), (" no", 3.0)],
+        GPT2_VOCABULARY,
+    ),
 }
 
-EXAMPLE_CHOICES = tuple((key, f"\u201c{ex.prompt} \u2026\u201d") for key, ex in EXAMPLES.items())
+SMALL = ("peaked", "flat")
+EXAMPLE_CHOICES = tuple((key, EXAMPLES[key].label) for key in SMALL)
+ALL_CHOICES = tuple((key, f"{ex.label} ({ex.size:,} tokens)" if ex.size > 12 else ex.label)
+                    for key, ex in EXAMPLES.items())
