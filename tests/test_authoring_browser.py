@@ -1,0 +1,102 @@
+"""The author's side in a real browser: a site's own widget goes live, the preview server
+reloads on change and shows build errors, and the pages keep their Content-Security-Policy."""
+from __future__ import annotations
+
+import functools
+from html import unescape
+import http.server
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from playwright.sync_api import expect
+
+from conftest import READY_TIMEOUT_MS, wait_ready
+from sitegen.serve import SiteHandler
+from sitegen.site import build_site
+
+pytestmark = pytest.mark.browser
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / "tests" / "fixtures" / "site" / "content"
+VIOLATIONS_PROBE = """
+window.__cspViolations = [];
+document.addEventListener('securitypolicyviolation',
+  (e) => window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));
+"""
+
+
+@pytest.fixture(scope="module")
+def fixture_url(tmp_path_factory):
+    out = tmp_path_factory.mktemp("fixture-site") / "_site"
+    build_site(ROOT, out, FIXTURE)
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(SiteHandler, directory=str(out)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+def test_site_widget_goes_live_without_javascript_from_its_author(watched, fixture_url):
+    watched.add_init_script(VIOLATIONS_PROBE)
+    watched.goto(fixture_url + "coins.html")
+    coin = watched.locator('[data-widget="coin"]')
+    wait_ready(coin)
+    coin.get_by_label("Chance of heads").fill("0.8")
+    expect(coin.locator(".summary")).to_have_text("Heads 80%, tails 20%.")
+    shown = coin.locator("rect.fill").evaluate_all("els => els.map(e => Number(e.dataset.p))")
+    np.testing.assert_allclose(shown, [0.8, 0.2], rtol=1e-12)
+    assert watched.evaluate("() => window.__cspViolations") == []
+
+
+def test_every_page_declares_the_strict_policy(built_site):
+    for page in built_site.glob("*.html"):
+        html = unescape(page.read_text())
+        assert ("script-src 'self' 'wasm-unsafe-eval';" in html and "unsafe-eval'" not in
+                html.replace("'wasm-unsafe-eval'", "")), page.name
+        assert "<script>" not in html and " on" + "click=" not in html, page.name  # no inline script
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def preview(tmp_path):
+    """`build.py serve` on a copy of the fixture content, as an author runs it."""
+    content = Path(shutil.copytree(FIXTURE, tmp_path / "content"))
+    port = free_port()
+    process = subprocess.Popen([sys.executable, str(ROOT / "build.py"), "serve", "--port", str(port),
+                                "--content", str(content), "--out", str(tmp_path / "_site")],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if "Serving" in line:
+            break
+        if process.poll() is not None:
+            pytest.fail("the preview server stopped: " + line + process.stdout.read())
+    yield content, f"http://127.0.0.1:{port}/"
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_preview_reloads_on_change_and_shows_build_errors(watched, preview):
+    content, url = preview
+    article = content / "dice.md"
+    watched.goto(url + "dice.html")
+    expect(watched.locator("h1")).to_have_text("Dice")
+    article.write_text(article.read_text().replace("title: Dice", "title: Loaded dice"))
+    expect(watched.locator("h1")).to_have_text("Loaded dice", timeout=READY_TIMEOUT_MS)
+    article.write_text(article.read_text().replace("temperature=2", "temperature=9"))
+    expect(watched.locator("#preview-error")).to_contain_text(
+        "content/dice.md:11: widget temperature: Temperature takes a number from 0 to 3; got '9'.",
+        timeout=READY_TIMEOUT_MS)
+    expect(watched.locator("h1")).to_have_text("Loaded dice")   # the last good build stays
