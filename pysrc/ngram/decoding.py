@@ -1,13 +1,17 @@
 """Decoding strategies over a ``Model``: greedy, beam search and sampling.
 
-Every sampling decision goes through the ``sampling`` package (temperature,
-top-k, top-p, min-p filters and ``sample_token``), so the widget and the
-article describe the same code.  Beam search is the one strategy that
-package does not cover, and lives here.
+Every choice of a token, greedy ones included (temperature 0), goes through
+the ``sampling`` package: ``sampling_stages`` applies temperature, top-k,
+top-p and min-p in ``sample_token``'s order and ``draw_tokens`` makes the
+draw, which that package documents as the very draw ``sample_token`` makes
+(a test checks it), while also telling how many tokens survived the
+filters.  Beam search is the one strategy that package does not cover, and
+lives here.
 
 Generations have a fixed length, as in Holtzman et al.: the model may emit
-``</s>`` and then simply starts a new sentence, so greedy decoding that
-reaches the end of a sentence it has produced before begins to loop.
+``</s>`` and then simply starts a new sentence.  With a trigram model,
+greedy decoding is a function of the last two tokens, so it must return to
+a pair it has seen and from then on loop forever.
 """
 
 from __future__ import annotations
@@ -160,7 +164,7 @@ def _token_progress(
 ) -> Iterator[Progress]:
     """Yield progress for greedy decoding and the sampling methods."""
     generator = np.random.default_rng(rng)
-    filters = _sampling_settings(method, settings)
+    filters = sampling_settings(method, settings)
     context = list(prompt)
     tokens: list[int] = []
     fixed_k = int(settings.get("top_k", COMPARISON_K))
@@ -177,7 +181,7 @@ def _token_progress(
         yield Progress(tuple(tokens), _record(logits, token, fixed_k, candidates, record_nucleus))
 
 
-def _sampling_settings(method: str, settings: dict[str, float]) -> dict[str, float | None]:
+def sampling_settings(method: str, settings: dict[str, float]) -> dict[str, float | None]:
     """Return ``sample_token`` keyword arguments for a method's settings."""
     return {
         # greedy is temperature 0: the first most likely token, always

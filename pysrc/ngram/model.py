@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .tokens import BOS, SENTENCE_END, SPECIAL_TOKENS, join_tokens, split_tokens
+from .tokens import BOS, EOS, SENTENCE_END, SPECIAL_TOKENS, join_tokens, split_tokens
 
 FORMAT_VERSION = 1
 DEFAULT_ORDER = 3
@@ -88,7 +88,8 @@ class Model:
             self._ids[token] for token in SPECIAL_TOKENS
         )
         self._levels = [
-            _QueryLevel(table, float(d)) for table, d in zip(self.tables, self.discounts)
+            _QueryLevel(table, float(d), len(self.vocabulary))
+            for table, d in zip(self.tables, self.discounts)
         ]
         # The unigram level has one (empty) context, so it is the same for
         # every query: computing it once saves most of a query's work.
@@ -146,7 +147,7 @@ class Model:
         for k, level in enumerate(self._levels[1:], start=1):
             if k > len(history):
                 break
-            row = level.lookup.get(history[len(history) - k :])
+            row = level.row(history[len(history) - k :])
             if row is not None:  # an unseen context keeps the lower order: backoff
                 level.interpolate(p, row)
         if not allow_unk:
@@ -184,20 +185,27 @@ class Model:
         word is tried lower-case first, any word may match in lower case or
         capitalised.
         """
-        ids: list[int] = []
-        unknown: list[str] = []
+        pairs = self.tokenize(text)
+        ids = [token_id for _, token_id in pairs]
+        unknown = [token for token, token_id in pairs if token_id == self.unk_id]
+        return ids, list(dict.fromkeys(unknown))
+
+    def tokenize(self, text: str) -> list[tuple[str, int]]:
+        """Return ``(token as written, id)`` for each token of ``text``.
+
+        The ids are ``encode``'s; an unknown token keeps its spelling next to
+        the ``<unk>`` id, and each ``</s>`` after a sentence end is the pair
+        ``("</s>", eos_id)``.  A widget shows the reader's own words this way.
+        """
+        pairs: list[tuple[str, int]] = []
         at_start = True
         for token, is_stray in split_tokens(text):
             token_id = None if is_stray else self._cased_id(token, at_start)
-            if token_id is None:
-                token_id = self.unk_id
-                if token not in unknown:
-                    unknown.append(token)
-            ids.append(token_id)
+            pairs.append((token, self.unk_id if token_id is None else token_id))
             at_start = token in SENTENCE_END
             if at_start:
-                ids.append(self.eos_id)
-        return ids, unknown
+                pairs.append((EOS, self.eos_id))
+        return pairs
 
     def _cased_id(self, token: str, at_start: bool) -> int | None:
         """Return the id of the best-matching case variant of ``token``."""
@@ -274,7 +282,7 @@ class _QueryLevel:
     ``backoff_weight`` holds ``D T(h) / A(h)`` per context.
     """
 
-    def __init__(self, table: Table, discount: float):
+    def __init__(self, table: Table, discount: float, radix: int):
         offsets = table.offsets.astype(np.intp)
         counts = table.counts.astype(np.float64)
         followers_per_context = np.diff(offsets)
@@ -285,9 +293,23 @@ class _QueryLevel:
             totals, followers_per_context
         )
         self.backoff_weight = (discount * followers_per_context / totals).tolist()
-        self.lookup = {
-            tuple(context): row for row, context in enumerate(table.contexts.tolist())
-        }
+        # A context as one integer, its ids read as digits in base `radix`:
+        # the rows are sorted, so the keys are too and a binary search finds
+        # a row (building a dict of tuples took most of a browser's load time).
+        self.radix = radix
+        self.keys = np.zeros(len(table.contexts), dtype=np.int64)
+        for column in table.contexts.T.astype(np.int64):
+            self.keys = self.keys * radix + column
+
+    def row(self, context: tuple[int, ...]) -> int | None:
+        """Return the table row of ``context``, or None when it was never seen."""
+        key = 0
+        for token in context:
+            key = key * self.radix + token
+        row = int(np.searchsorted(self.keys, key))
+        if row < len(self.keys) and self.keys[row] == key:
+            return row
+        return None
 
     def interpolate(self, lower: np.ndarray, row: int) -> None:
         """Turn a lower-order distribution into this order's for context ``row``.
@@ -321,6 +343,8 @@ def train(
     """
     if order < 1:
         raise ValueError("order must be at least 1")
+    if max_vocabulary ** (order - 1) >= 2**63:
+        raise ValueError("order and max_vocabulary too large for 64-bit context keys")
     sentences = [line.split() for line in text.splitlines() if line.split()]
     vocabulary = _vocabulary(sentences, max_vocabulary, min_count)
     stream, position = _token_stream(sentences, vocabulary)

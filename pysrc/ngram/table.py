@@ -8,11 +8,12 @@ build step to render.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
 
-from .decoding import Generation, generate, method_params
+from .decoding import Generation, Step, generate, method_params
 from .metrics import distinct_n, ends_in_repetition
 from .model import Model
 
@@ -26,9 +27,10 @@ TABLE_METHODS: tuple[tuple[str, dict[str, float], str], ...] = (
     ("top_p", {"top_p": 0.95}, "Nucleus, p=0.95"),
 )
 # "% Repetition" reported by Holtzman et al. (ICLR 2020), Table 1, for the
-# rows they share with TABLE_METHODS (their generations: GPT-2 Large, 200
-# tokens).  They report no row for temperature 0.7 alone.
+# rows they share with TABLE_METHODS, and for human text (their generations:
+# GPT-2 Large, 200 tokens).  They report no row for temperature 0.7 alone.
 PAPER_REPETITION_PERCENT: dict[str, float] = {
+    "human": 0.28,
     "greedy": 73.66,
     "beam": 28.94,
     "sample": 0.22,
@@ -48,21 +50,52 @@ def prompts_from_text(
     of a sentence with more tokens than that, all in the vocabulary; the
     chosen ones are spread evenly over the text.
     """
-    candidates: list[list[int]] = []
+    return [prompt for prompt, _ in passages_from_text(model, text, count, words, 0)]
+
+
+def passages_from_text(
+    model: Model, text: str, count: int, words: int = 4, length: int = 200
+) -> list[tuple[list[int], list[int]]]:
+    """Return up to ``count`` (prompt, continuation) pairs of token ids.
+
+    The prompt is a sentence beginning as ``prompts_from_text`` picks them;
+    the continuation is the ``length`` tokens of the text that follow it
+    (``</s>`` between sentences, ``<unk>`` for words the vocabulary lacks):
+    what a person wrote next, to measure the methods against.  Beginnings
+    with fewer than ``length`` tokens after them are passed over.
+    """
+    stream, starts = _sentence_stream(model, text)
+    candidates: list[tuple[list[int], list[int]]] = []
     seen: set[tuple[int, ...]] = set()
-    for line in text.splitlines():
-        tokens = line.split()
-        if len(tokens) <= words:
-            continue
-        ids = [model.token_id(token) for token in tokens[:words]]
-        if None in ids or model.unk_id in ids or tuple(ids) in seen:
-            continue
-        seen.add(tuple(ids))
-        candidates.append(ids)
+    for start, end in zip(starts, starts[1:]):
+        prompt = stream[start : start + words]
+        after = stream[start + words : start + words + length]
+        if end - start - 1 <= words or model.unk_id in prompt or tuple(prompt) in seen:
+            continue  # end - start - 1: the sentence's tokens, its </s> not counted
+        if len(after) < length:
+            break
+        seen.add(tuple(prompt))
+        candidates.append((prompt, after))
     if len(candidates) <= count:
         return candidates
     picks = np.linspace(0, len(candidates) - 1, count).round().astype(int)
     return [candidates[i] for i in picks]
+
+
+def _sentence_stream(model: Model, text: str) -> tuple[list[int], list[int]]:
+    """Return the text as one id list (``</s>`` after each sentence) and where
+    each sentence starts, plus the end of the stream."""
+    stream: list[int] = []
+    starts: list[int] = []
+    for line in text.splitlines():
+        tokens = line.split()
+        if not tokens:
+            continue
+        starts.append(len(stream))
+        ids = (model.token_id(token) for token in tokens)
+        stream.extend(model.unk_id if i is None else i for i in ids)
+        stream.append(model.eos_id)
+    return stream, starts + [len(stream)]
 
 
 def decoding_table(
@@ -84,7 +117,8 @@ def decoding_table(
     ``mean_sentence_length`` (tokens per sentence the generations finished,
     ``</s>`` not counted, the first sentence counting only its generated
     part; None if none finished), ``mean_candidates`` (tokens chosen among
-    per step, see ``Step.candidates``) and ``paper_repetition_percent``.
+    per step, see ``Step.candidates``), ``perplexity`` (the model's, on the
+    generated tokens) and ``paper_repetition_percent``.
     Strings among ``prompts`` are encoded with the model.  The same seed
     gives the same table.
     """
@@ -122,6 +156,39 @@ def decoding_table(
     return rows
 
 
+def reference_row(
+    model: Model,
+    passages: Sequence[tuple[Sequence[int], Sequence[int]]],
+    label: str = "Held-out text",
+) -> dict[str, object]:
+    """Return the row of what people wrote: the continuations of ``passages``.
+
+    The same columns as ``decoding_table``'s rows (method ``"human"``), the
+    paper's "Human" row.  Its perplexity scores ``<unk>`` as a word, because
+    people use rare words; ``mean_candidates`` is None.
+    """
+    generations = []
+    for prompt, continuation in passages:
+        context = [int(i) for i in prompt]
+        steps = []
+        for token in continuation:
+            probability = float(model.probabilities(context, allow_unk=True)[token])
+            steps.append(Step(int(token), probability, None, 0, 0))
+            context.append(int(token))
+        generations.append(
+            Generation("human", {}, tuple(prompt), tuple(int(t) for t in continuation), tuple(steps))
+        )
+    row = _summary(generations, model.eos_id)
+    return {
+        "method": "human",
+        "label": label,
+        "params": {},
+        **row,
+        "mean_candidates": None,
+        "paper_repetition_percent": PAPER_REPETITION_PERCENT["human"],
+    }
+
+
 def _summary(generations: list[Generation], eos_id: int) -> dict[str, object]:
     """Return the measured columns for one method's generations."""
     steps = [step for g in generations for step in g.steps]
@@ -133,6 +200,9 @@ def _summary(generations: list[Generation], eos_id: int) -> dict[str, object]:
         "mean_length": float(np.mean([len(g.tokens) for g in generations])),
         "mean_sentence_length": _mean_sentence_length(generations, eos_id),
         "mean_candidates": float(np.mean([s.candidates for s in steps])),
+        # The model's perplexity on the text: exp of the mean surprise of its
+        # tokens.  Low means the text is what the model expects, token by token.
+        "perplexity": math.exp(-float(np.mean(np.log([s.probability for s in steps])))),
     }
 
 

@@ -77,22 +77,31 @@ def join_tokens(tokens: list[str], sentence_start: bool = True) -> str:
     token begins a sentence (true for a prompt, false for a continuation
     decoded on its own).
     """
+    return "".join(token_pieces(tokens, sentence_start))
+
+
+def token_pieces(tokens: list[str], sentence_start: bool = True) -> list[str]:
+    """Return each token's share of ``join_tokens``'s text, in order.
+
+    A piece is the token as printed with the space before it, if any; ``<s>``
+    and ``</s>`` give empty pieces.  The pieces join to ``join_tokens``'s
+    text, so a widget can wrap single tokens (a looping tail) in markup.
+
+    Example: token_pieces(["the", "list", ",", "</s>", "a"]) -> ["The", " list", ",", "", " A"]
+    """
     pieces: list[str] = []
     capitalise = sentence_start
     glue_next = True  # no space before the very first piece
     for token in tokens:
-        if token == BOS:
+        if token in (BOS, EOS):
             capitalise = True
-            continue
-        if token == EOS:
-            capitalise = True
+            pieces.append("")
             continue
         text = token
         if capitalise and is_word(token):
             text = token[:1].upper() + token[1:]
             capitalise = False
-        if not glue_next and token not in _NO_SPACE_BEFORE:
-            pieces.append(" ")
-        pieces.append(text)
+        space = "" if glue_next or token in _NO_SPACE_BEFORE else " "
+        pieces.append(space + text)
         glue_next = token in _NO_SPACE_AFTER
-    return "".join(pieces)
+    return pieces

@@ -4,9 +4,11 @@ Logits in, logits or a token id out. Every transform returns a new array and
 never changes its input; a removed token gets the logit -inf. Bad arguments
 raise a ValueError naming the argument, its value and what is accepted.
 The rules follow Hugging Face transformers' logits warpers; see core.py for
-the tie rule and draw.py for how a token is drawn.
+the tie rule (higher logit first, tied logits lower id first) and draw.py
+for how a token is drawn. +inf and NaN logits are refused; -inf means a
+token that is already removed.
 
-Example: sample_token(np.log([0.5, 0.3, 0.2]), np.random.default_rng(0), top_p=0.9)
+Example: sample_token(np.log([0.5, 0.3, 0.2]), np.random.default_rng(0), top_p=0.9) -> 1
 """
 
 from .core import apply_min_p, apply_temperature, apply_top_k, apply_top_p, apply_typical, softmax

@@ -87,7 +87,9 @@ def check_probs(probs: object) -> np.ndarray:
     except (TypeError, ValueError):
         raise ValueError(f"probs must be a 1-D array of numbers; got {type(probs).__name__}.") from None
     if array.ndim != 1 or array.size == 0:
-        raise ValueError(f"probs must be a non-empty 1-D array with one probability per token; got shape {array.shape}.")
+        raise ValueError(
+            f"probs must be a non-empty 1-D array with one probability per token; got shape {array.shape}."
+        )
     if not np.all(np.isfinite(array)) or np.any(array < 0):
         bad = _first(~(np.isfinite(array) & (array >= 0)))
         raise ValueError(f"probs must be finite and at least 0; got {show(array[bad])} at index {bad}.")

@@ -22,8 +22,7 @@ import numpy as np
 
 from ._checks import check_fraction, check_logits, check_mass, check_min_tokens, check_temperature, check_top_k
 
-# How many top tokens top-p ranks first; it looks 4 times further each time
-# that is not enough mass. A nucleus is usually a few hundred tokens.
+# How many of the best tokens top-p ranks at first (see nucleus).
 FIRST_GUESS = 1024
 
 
@@ -64,7 +63,9 @@ def apply_top_k(logits, top_k, min_tokens_to_keep=1) -> np.ndarray:
     """
     logits = check_logits(logits)
     k = max(check_top_k(top_k), check_min_tokens(min_tokens_to_keep))
-    return filtered(logits, top_k_keep, k)
+    ids, values = in_play(logits)  # tokens already removed (-inf) take no part
+    kept = top_k_keep(values, k)
+    return scatter(token_ids(ids, kept), values[kept], logits.size, fill=-np.inf)  # all others become -inf
 
 
 def apply_top_p(logits, top_p, min_tokens_to_keep=1) -> np.ndarray:
@@ -73,7 +74,8 @@ def apply_top_p(logits, top_p, min_tokens_to_keep=1) -> np.ndarray:
     Going down the ranking (see the module notes: by logit, ties lower id
     first), a token is kept when the probability mass strictly above it is
     < top_p, so the token that crosses top_p is kept. A token of probability
-    0 is never kept, so top_p=1 removes exactly the zero-probability tokens.
+    0 is never kept, and top_p=1 removes exactly those (even where the mass
+    above a tiny token rounds to 1).
     The min_tokens_to_keep best-ranked tokens always stay, so top_p=0 keeps
     exactly min_tokens_to_keep.
 
@@ -81,7 +83,10 @@ def apply_top_p(logits, top_p, min_tokens_to_keep=1) -> np.ndarray:
     """
     logits = check_logits(logits)
     top_p = check_fraction("top_p", top_p)
-    return filtered(logits, top_p_keep, top_p, check_min_tokens(min_tokens_to_keep))
+    min_tokens_to_keep = check_min_tokens(min_tokens_to_keep)
+    ids, values = in_play(logits)  # tokens already removed (-inf) take no part
+    kept = top_p_keep(values, top_p, min_tokens_to_keep)
+    return scatter(token_ids(ids, kept), values[kept], logits.size, fill=-np.inf)  # all others become -inf
 
 
 def apply_min_p(logits, min_p, min_tokens_to_keep=1) -> np.ndarray:
@@ -94,7 +99,10 @@ def apply_min_p(logits, min_p, min_tokens_to_keep=1) -> np.ndarray:
     """
     logits = check_logits(logits)
     min_p = check_fraction("min_p", min_p)
-    return filtered(logits, min_p_keep, min_p, check_min_tokens(min_tokens_to_keep))
+    min_tokens_to_keep = check_min_tokens(min_tokens_to_keep)
+    ids, values = in_play(logits)  # tokens already removed (-inf) take no part
+    kept = min_p_keep(values, min_p, min_tokens_to_keep)
+    return scatter(token_ids(ids, kept), values[kept], logits.size, fill=-np.inf)  # all others become -inf
 
 
 def apply_typical(logits, mass, min_tokens_to_keep=1) -> np.ndarray:
@@ -111,7 +119,10 @@ def apply_typical(logits, mass, min_tokens_to_keep=1) -> np.ndarray:
     """
     logits = check_logits(logits)
     mass = check_mass(mass)
-    return filtered(logits, typical_keep, mass, check_min_tokens(min_tokens_to_keep))
+    min_tokens_to_keep = check_min_tokens(min_tokens_to_keep)
+    ids, values = in_play(logits)  # tokens already removed (-inf) take no part
+    kept = typical_keep(values, mass, min_tokens_to_keep)
+    return scatter(token_ids(ids, kept), values[kept], logits.size, fill=-np.inf)  # all others become -inf
 
 
 # The pieces below work on the tokens in play only: `values` is a 1-D array of
@@ -127,10 +138,9 @@ def in_play(logits: np.ndarray):
 
     Example: in_play(np.array([1.0, -np.inf, 2.0])) -> (array([0, 2]), array([1., 2.]))
     """
-    finite = logits > -np.inf
-    if finite.all():
+    if logits.min() > -np.inf:
         return None, logits  # nothing removed: every token is in play, no copy needed
-    ids = np.flatnonzero(finite)
+    ids = np.flatnonzero(logits > -np.inf)
     return ids, logits[ids]
 
 
@@ -152,35 +162,28 @@ def scatter(ids, values, size: int, fill) -> np.ndarray:
     return out
 
 
-def filtered(logits: np.ndarray, keep, *settings) -> np.ndarray:
-    """Apply one keep function to checked logits; removed tokens become -inf.
-
-    Example: filtered(np.array([3.0, 1.0, 2.0]), top_k_keep, 2) -> array([3., -inf, 2.])
-    """
-    ids, values = in_play(logits)
-    kept = keep(values, *settings)
-    return scatter(token_ids(ids, kept), values[kept], logits.size, fill=-np.inf)
-
-
 def probabilities(values: np.ndarray) -> np.ndarray:
-    """Softmax of finite logits.
+    """Softmax of finite logits: exp(logit), divided by the total so they sum to 1.
 
     Example: probabilities(np.log([1.0, 3.0])) -> array([0.25, 0.75])
     """
-    probs = values - values.max()  # shift so the top logit is 0: exp() cannot overflow
-    np.exp(probs, out=probs)  # weights in (0, 1], the top one exactly 1 (in place: no second big array)
-    probs /= probs.sum()  # normalise; the sum is at least 1, so this never divides by 0
+    probs = values - values.max()  # shift so the top logit is 0: exp() cannot overflow, ratios stay the same
+    np.exp(probs, out=probs)  # e^(logit - top): the top token gets exactly 1, every other less
+    probs /= probs.sum()  # divide by the total (at least 1, never 0) so they sum to 1
     return probs
 
 
 def divide(logits: np.ndarray, temperature: float) -> np.ndarray:
-    """logits / temperature, refusing a temperature so small that it overflows.
+    """logits / temperature, refusing a temperature so small that the top logit overflows.
+
+    A logit so negative that logit / temperature falls below the float range
+    becomes -inf, as float division makes it: that token had probability 0.
 
     Example: divide(np.array([2.0, 1.0]), 2.0) -> array([1. , 0.5])
     """
     with np.errstate(over="ignore", under="ignore"):
         scaled = logits / temperature  # < 1 sharpens the distribution, > 1 flattens it
-    if temperature < 1 and np.count_nonzero(np.isinf(scaled)) != np.count_nonzero(np.isinf(logits)):
+    if not np.isfinite(scaled.max()):  # the top logit overflowed to +inf (or all fell to -inf)
         raise ValueError(
             f"temperature {temperature!r} is too small for these logits: dividing by it overflows. "
             "Use a larger temperature, or temperature=0 for greedy choice."
@@ -220,23 +223,32 @@ def top_p_keep(values: np.ndarray, top_p: float, min_tokens_to_keep: int) -> np.
 
     Example: top_p_keep(np.log([0.2, 0.5, 0.3]), 0.6, 1) -> array([1, 2])
     """
+    if top_p == 1 and min_tokens_to_keep == 1:  # every token of probability > 0: no ranking needed
+        return np.flatnonzero(probabilities(values) > 0)
     return np.sort(nucleus(values, top_p, min_tokens_to_keep))
 
 
 def nucleus(values: np.ndarray, top_p: float, min_tokens_to_keep: int) -> np.ndarray:
     """Positions top-p keeps, best first, ranking only as far down as needed.
 
+    Sorting a 50,257-token vocabulary to find a nucleus of a few hundred
+    tokens is wasted work, so this ranks the FIRST_GUESS best tokens only
+    (np.partition finds them without sorting the rest) and looks 4 times
+    further down while the ranked tokens hold less than top_p of the mass.
+    It keeps exactly the tokens a full sort would.
+
     Example: nucleus(np.log([0.2, 0.5, 0.3]), 0.6, 1) -> array([1, 2])
     """
     probs = probabilities(values)
+    limit = np.inf if top_p == 1 else top_p  # at 1, rounding must not cut off tiny tokens
     m = max(FIRST_GUESS, min_tokens_to_keep)
     while True:
         best = ranked(values, m)  # the m best-ranked tokens, best first
         running = np.cumsum(probs[best])  # mass of each token plus all above it
         above = np.concatenate(([0.0], running[:-1]))  # mass strictly above each token
-        keep = (above < top_p) & (probs[best] > 0)  # so the token that crosses top_p is kept
+        keep = (above < limit) & (probs[best] > 0)  # so the token that crosses top_p is kept
         keep[:min_tokens_to_keep] = True  # the best few always stay
-        if best.size == values.size or (running[-1] >= top_p and best.size >= min_tokens_to_keep):
+        if best.size == values.size or (running[-1] >= limit and best.size >= min_tokens_to_keep):
             return best[keep]  # the cut fell inside what we ranked: the tokens below are all out
         m *= 4  # not enough mass ranked yet: look further down
 
@@ -248,7 +260,8 @@ def min_p_keep(values: np.ndarray, min_p: float, min_tokens_to_keep: int) -> np.
     """
     probs = probabilities(values)
     keep = probs >= min_p * probs.max()  # below min_p times the favourite's probability is out
-    keep[ranked(values, min_tokens_to_keep)[:min_tokens_to_keep]] = True  # the best few stay regardless
+    if min_tokens_to_keep > 1:  # (the favourite itself always passes, as min_p <= 1)
+        keep[ranked(values, min_tokens_to_keep)[:min_tokens_to_keep]] = True  # the best few stay regardless
     return np.flatnonzero(keep)
 
 

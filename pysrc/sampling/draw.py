@@ -110,14 +110,14 @@ def pipeline(logits: np.ndarray, temperature: float, top_k, top_p, min_p):
 
     Example: pipeline(np.log([0.5, 0.3, 0.2]), 1.0, 2, None, None)[1] -> array([0, 1])
     """
-    scaled = greedy(logits) if temperature == 0 else divide(logits, temperature)
-    ids, values = in_play(scaled)
+    scaled = greedy(logits) if temperature == 0 else divide(logits, temperature)  # 1. temperature
+    ids, values = in_play(scaled)  # the tokens still in the running
     if top_k is not None:
-        ids, values = narrow(ids, values, top_k_keep(values, top_k))
+        ids, values = narrow(ids, values, top_k_keep(values, top_k))  # 2. top-k
     if top_p is not None:
-        ids, values = narrow(ids, values, top_p_keep(values, top_p, 1))
+        ids, values = narrow(ids, values, top_p_keep(values, top_p, 1))  # 3. top-p, among what top-k left
     if min_p is not None:
-        ids, values = narrow(ids, values, min_p_keep(values, min_p, 1))
+        ids, values = narrow(ids, values, min_p_keep(values, min_p, 1))  # 4. min-p, against the favourite
     return scaled, ids, values
 
 

@@ -177,26 +177,31 @@ def build_base_runtime(cache: Path) -> Path:
     return base
 
 
-def build_app_wheel(pysrc: Path, out_dir: Path, extra_widgets: list[Path]) -> Path:
+def build_app_wheel(pysrc: Path, out_dir: Path, extra_widgets: list[Path],
+                    package_data: dict[str, bytes] | None = None) -> Path:
     """The site's own Python (sampling core, widget views, model, plus the site's extra
-    widget modules) as a reproducible wheel."""
+    widget modules) as a reproducible wheel. package_data: files made by the build, by
+    their path in the wheel (the trained model, "ngram/model.bin"), never written to pysrc/."""
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "pysrc"
         shutil.copytree(pysrc, source, ignore=shutil.ignore_patterns("__pycache__", "sitegen"))
         for module in extra_widgets:
             shutil.copyfile(module, source / "widgets" / module.name)
+        for name, data in (package_data or {}).items():
+            (source / name).write_bytes(data)
         run([sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(out_dir)],
             "building the sampling wheel", cwd=source, env=REPRODUCIBLE_ENV)
     (wheel,) = out_dir.glob(f"{APP_DISTRIBUTION}-*.whl")
     return wheel
 
 
-def assemble_runtime(cache: Path, pysrc: Path, dest: Path, extra_widgets: list[Path]) -> list[dict]:
+def assemble_runtime(cache: Path, pysrc: Path, dest: Path, extra_widgets: list[Path],
+                     package_data: dict[str, bytes] | None = None) -> list[dict]:
     """Write the runtime into dest (a folder of _site/); return the third-party manifest."""
     shutil.copytree(build_base_runtime(cache), dest)
     lock = dest / "pyodide-lock.json"
     with tempfile.TemporaryDirectory() as tmp:
-        wheel = build_app_wheel(pysrc, Path(tmp) / "wheel", extra_widgets)
+        wheel = build_app_wheel(pysrc, Path(tmp) / "wheel", extra_widgets, package_data)
         # add-wheels reads the dependencies and imports from the plain wheel (it refuses the
         # compiled one's cp312 tag); the lock entry is then pointed at the compiled wheel.
         run(pyodide_cli("lockfile", "add-wheels", "--input", str(lock), "--output", str(lock),

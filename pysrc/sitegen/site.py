@@ -23,14 +23,15 @@ from pygments.lexers import PythonLexer
 import widgets
 from widgets.base import InputError, Widget
 
-from . import runtime
+from . import models, offline, runtime
 from .config import SiteConfig, load_config
 from .content import Article, Directive, read_article, to_mathml
 from .errors import BuildError
 from .links import check_links
 
+# worker-src blob: is for pages opened from disk, whose worker is made from a blob (offline.py).
 CSP = ("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
-       "img-src 'self' data:; font-src 'self'; connect-src 'self'; worker-src 'self'; "
+       "img-src 'self' data:; font-src 'self'; connect-src 'self'; worker-src 'self' blob:; "
        "object-src 'none'; base-uri 'none'; form-action 'none'")
 SOURCE_SUFFIXES = {".md", ".yml", ".yaml"}
 
@@ -178,11 +179,13 @@ def build_site(root: Path, out: Path, content: Path | None = None) -> None:
     known, modules = dict(widgets.REGISTRY), set(sys.modules)
     try:
         extra = load_extra_widgets(config.widgets, paths)
+        package_data = models.prepare(paths.cache)  # the n-gram model, for the widgets and facts
         pages, files = render_site(paths, config)
         out.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.building-"))
         try:
-            write_site(paths, staging, pages, files, extra)
+            write_site(paths, staging, pages, files, extra, package_data)
+            offline.add_offline_files(staging, paths.cache, config.offline_zip)
             make_readable(staging)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
@@ -208,7 +211,7 @@ def render_site(paths: Paths, config: SiteConfig) -> tuple[dict[str, str], dict[
 
 
 def write_site(paths: Paths, staging: Path, pages: dict[str, str], files: dict[str, Path],
-               extra_widgets: list[Path]) -> None:
+               extra_widgets: list[Path], package_data: dict[str, bytes]) -> None:
     for name, text in pages.items():
         (staging / name).write_text(text, encoding="utf-8")
     for name, source in files.items():
@@ -216,7 +219,8 @@ def write_site(paths: Paths, staging: Path, pages: dict[str, str], files: dict[s
         shutil.copyfile(source, staging / name)
     shutil.copytree(paths.templates / "static", staging / "assets")
     (staging / "assets" / "code.css").write_text(pygments_css(), encoding="utf-8")
-    manifest = runtime.assemble_runtime(paths.cache, paths.pysrc, staging / "pyodide", extra_widgets)
+    manifest = runtime.assemble_runtime(paths.cache, paths.pysrc, staging / "pyodide", extra_widgets,
+                                        package_data)
     (staging / "third-party.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     (staging / ".nojekyll").write_text("", encoding="utf-8")
 

@@ -34,9 +34,13 @@ def shown_token(token: str) -> str:
 
 
 def percent(p: float, digits: int = 1) -> str:
-    if 0 < p < 0.5 * 10 ** -digits / 100:
+    """A probability as a percentage that never rounds a non-zero share to 0 or a partial one to 100."""
+    text = f"{100 * p:.{digits}f}"
+    if 0 < p and float(text) == 0:
         return f"<{10 ** -digits:g}%"
-    return f"{100 * p:.{digits}f}%"
+    if p < 1 - 1e-12 and float(text) == 100:   # below 1 by more than rounding noise
+        return f">{100 - 10 ** -digits:g}%"
+    return text + "%"
 
 
 def count(n: int) -> str:
@@ -58,33 +62,42 @@ def bar(token: str, p: float, kind: str = "fill", rest: int = 0) -> str:
 
 
 def prob_table(caption: str, headers: tuple[str, ...], rows: list[Row],
-               bar_header: str = "Probability") -> str:
+               bar_header: str = "Probability", phone_hides: tuple[int, ...] = ()) -> str:
     """A table: token, extra columns, a bar and the probability in words.
 
-    When any row has a `drawn` share, a last column shows it as a second bar.
+    When any row has a `drawn` share, its bar cell holds a second bar under the
+    first, so probability and share of draws line up for comparison.
+    phone_hides: positions (in `headers`) of columns a narrow screen leaves out.
     """
-    with_draws = any(r.drawn is not None for r in rows)
-    head = "".join(f'<th scope="col">{escape(h)}</th>' for h in ("Token", *headers))
+    if any(r.drawn is not None for r in rows):
+        bar_header = f"{bar_header} / share of draws"
+    head = '<th scope="col">Token</th>' + "".join(
+        f'<th scope="col"{optional(i, phone_hides)}>{escape(h)}</th>' for i, h in enumerate(headers))
     head += f'<th scope="col" class="bar-col">{escape(bar_header)}</th>'
-    head += '<th scope="col" class="bar-col">Share of draws</th>' if with_draws else ""
-    body = "".join(table_row(r, with_draws) for r in rows)
+    body = "".join(table_row(r, phone_hides) for r in rows)
     return (f'<table class="dist"><caption>{escape(caption)}</caption>'
             f'<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>')
 
 
-def table_row(r: Row, with_draws: bool = False) -> str:
+def optional(position: int, phone_hides: tuple[int, ...], base: str = "") -> str:
+    """The class attribute of a cell, marked "opt" when a phone may hide its column."""
+    classes = " ".join(c for c in (base, "opt" if position in phone_hides else "") if c)
+    return f' class="{classes}"' if classes else ""
+
+
+def table_row(r: Row, phone_hides: tuple[int, ...] = ()) -> str:
     classes = " ".join(c for c in ("kept" if r.kept else "removed", "rest" if r.rest else "", r.note) if c)
     name = (f'<span class="rest-label">{escape(more_tokens(r.rest))}</span>' if r.rest
             else f"<code>{escape(shown_token(r.token))}</code>")
-    cells = "".join(f'<td class="num">{c}</td>' for c in r.cells)
-    drawn = bar_cell(r.token, r.drawn or 0.0, "drawn", r.rest) if with_draws else ""
-    return (f'<tr class="{classes}"><th scope="row">{name}</th>{cells}'
-            f'{bar_cell(r.token, r.p, "fill", r.rest)}{drawn}</tr>')
+    cells = "".join(f'<td{optional(i, phone_hides, "num")}>{c}</td>' for i, c in enumerate(r.cells))
+    return f'<tr class="{classes}"><th scope="row">{name}</th>{cells}{bar_cell(r)}</tr>'
 
 
-def bar_cell(token: str, p: float, kind: str, rest: int) -> str:
-    return (f'<td class="bar-col"><div class="bar-cell">{bar(token, p, kind, rest)}'
-            f'<span class="p">{percent(p)}</span></div></td>')
+def bar_cell(r: Row) -> str:
+    lines = [(r.p, "fill")] + ([(r.drawn, "drawn")] if r.drawn is not None else [])
+    inner = "".join(f'<div class="bar-cell {kind}-line">{bar(r.token, p, kind, r.rest)}'
+                    f'<span class="p">{percent(p)}</span></div>' for p, kind in lines)
+    return f'<td class="bar-col">{inner}</td>'
 
 
 def rest_label(n: int) -> str:
@@ -108,8 +121,8 @@ def note(text: str) -> str:
 # The running-total chart of the top-p widget: how much probability the best
 # r tokens hold together, against r, with the line where the total reaches p.
 
-CHART_W, CHART_H = 400, 170
-PLOT = {"left": 34, "right": 392, "top": 12, "bottom": 138}
+CHART_W, CHART_H = 420, 170
+PLOT = {"left": 34, "right": 346, "top": 12, "bottom": 138}
 SAMPLES = 240   # points on a long curve: enough for a smooth line, few enough to send
 
 
@@ -172,7 +185,6 @@ def running_total_chart(running: np.ndarray, top_p: float, nucleus: int, descrip
     scale = RankScale(running.size)
     x_cut = scale.x(nucleus)   # the right edge of the last token kept
     axis_label = "rank (log scale)" if scale.log else "rank"
-    p_label_y = y_of(top_p) - 4 if top_p > 0.12 else y_of(top_p) + 12
     return (
         f'<svg class="running" viewBox="0 0 {CHART_W} {CHART_H}" role="img" aria-label="{escape(description)}">'
         f'<line class="axis" x1="{PLOT["left"]}" y1="{PLOT["bottom"]}" x2="{PLOT["right"]}" y2="{PLOT["bottom"]}"/>'
@@ -182,7 +194,7 @@ def running_total_chart(running: np.ndarray, top_p: float, nucleus: int, descrip
         f'<line class="p-line" x1="{PLOT["left"]}" y1="{y_of(top_p):.1f}" x2="{PLOT["right"]}" y2="{y_of(top_p):.1f}"/>'
         f'<path class="curve" d="{curve_path(running, scale)}"/>'
         f'<line class="cut-line" x1="{x_cut:.1f}" y1="{PLOT["top"]}" x2="{x_cut:.1f}" y2="{PLOT["bottom"]}"/>'
-        f'<text class="p-label" x="{PLOT["right"]}" y="{p_label_y:.1f}" text-anchor="end">p = {top_p:g}</text>'
+        f'<text class="p-label" x="{PLOT["right"] + 4}" y="{y_of(top_p) + 4:.1f}">p = {top_p:g}</text>'
         f'{tick_marks(scale)}'
         f'<text x="{(PLOT["left"] + PLOT["right"]) / 2}" y="{CHART_H - 2}" text-anchor="middle">{axis_label}</text>'
         f'</svg>'

@@ -13,7 +13,7 @@ from .words import quoted
 
 
 def weight_text(weight: float) -> str:
-    """e^score, readable at any size: 8,103 / 7.39 / 0.607."""
+    """exp(score), readable at any size: 8,103 / 7.39 / 0.607."""
     if weight >= 100:
         return f"{weight:,.0f}"
     return f"{weight:.2f}" if weight >= 1 else f"{weight:.3f}"
@@ -34,10 +34,10 @@ def distribution_view(example: str) -> View:
     probs = sampling.softmax(ex.logits)
     weights = np.exp(ex.logits)   # the scores here are small, so exp() is safe to show as is
     total = float(weights.sum())
-    table = prob_table(f"After {ex.label}: probability = e^score \u00f7 {weight_text(total)}, "
-                       "the sum of every e^score", ("Score", "e^score"), score_rows(ex, weights, probs))
+    table = prob_table(f"After {ex.label}: probability = exp(score) \u00f7 {weight_text(total)}, "
+                       "the sum of every exp(score)", ("Score", "exp(score)"), score_rows(ex, weights, probs))
     figures = stats([("Tokens", f"{ex.size:,}"),
-                     ("Sum of e^score", weight_text(total)),
+                     ("Sum of exp(score)", weight_text(total)),
                      ("Most likely", f"{quoted(ex.tokens[0])} {percent(float(probs[0]))}")])
     summary = (f"After {ex.label}, {quoted(ex.tokens[0])} has score {ex.scores[0]:.2f} and probability "
                f"{percent(float(probs[0]))}; the next, {quoted(ex.tokens[1])}, has score "

@@ -29,6 +29,12 @@ def drawn_ids(probs: np.ndarray, seed: int, draws: int) -> np.ndarray:
     return sampling.draw_tokens(probs, np.random.default_rng(seed), draws)
 
 
+def counts_of(ids: np.ndarray, size: int) -> np.ndarray:
+    """How often each token was drawn. bincount wants the platform's index type, which in
+    the browser (32-bit WebAssembly) is narrower than the int64 ids draw_tokens returns."""
+    return np.bincount(ids.astype(np.intp), minlength=size)
+
+
 def parse_recent(recent: str) -> list[int]:
     """'4 7 9' -> [4, 7, 9]: the seeds of the recent single picks, oldest first."""
     words = recent.split()
@@ -51,7 +57,8 @@ def draw_rows(ex: Example, probs: np.ndarray, shares: np.ndarray | None, picked:
     rows = [Row(ex.tokens[i], float(probs[i]), drawn=None if shares is None else float(shares[i]),
                 note="chosen" if i == picked else "")
             for i in range(listed)]
-    return rows + rest_row(ex, probs, drawn=shares, note_listed=picked is not None and picked >= listed)
+    picked_in_rest = picked is not None and picked >= listed
+    return rows + rest_row(ex, probs, drawn=shares, note="chosen" if picked_in_rest else "")
 
 
 def pick_line(ex: Example, picked: int, recent_ids: list[int]) -> str:
@@ -66,7 +73,7 @@ def largest_gap(probs: np.ndarray, shares: np.ndarray) -> float:
 
 
 def batch_summary(ex: Example, draws: int, ids: np.ndarray, shares: np.ndarray, probs: np.ndarray) -> str:
-    top = int(np.bincount(ids, minlength=ex.size).argmax())
+    top = int(counts_of(ids, ex.size).argmax())
     sentence = (f"{count(draws)} draws: {quoted(ex.tokens[top])} came up most, {percent(float(shares[top]))} "
                 f"of the time against a probability of {percent(float(probs[top]))}; the largest gap "
                 f"between share and probability is {100 * largest_gap(probs, shares):.1f} points.")
@@ -78,9 +85,9 @@ def batch_summary(ex: Example, draws: int, ids: np.ndarray, shares: np.ndarray, 
 
 @widget("draw", "Drawing tokens", params=[
     Choice("example", "Prompt", default="flat", options=ALL_CHOICES, control="radio"),
-    Button("generate", "Generate the next token", value="1", control="button"),
-    Button("hundred", "Draw 100", value="100", control="button"),
-    Button("ten_thousand", "Draw 10,000", value="10000", control="button"),
+    Button("generate", "Generate the next token", None, control="button", value="1"),
+    Button("hundred", "Draw 100", None, control="button", value="100"),
+    Button("ten_thousand", "Draw 10,000", None, control="button", value="10000"),
     Number("seed", "Seed", default=0, min=0, max=MAX_SEED, integer=True, control="hidden"),
     Number("draws", "Draws", default=0, min=0, max=10_000, integer=True, control="hidden"),
     Text("recent", "Recent picks", default="", control="hidden"),
@@ -99,13 +106,12 @@ def draw_view(example: str, generate: str | None, hundred: str | None, ten_thous
 def draw_figure(ex: Example, probs: np.ndarray, ids: np.ndarray, recent_ids: list[int], state: dict) -> View:
     draws = ids.size
     picked = int(ids[0]) if draws == 1 else None
-    shares = np.bincount(ids, minlength=ex.size) / draws if draws > 1 else None
+    shares = counts_of(ids, ex.size) / draws if draws > 1 else None
     caption = (f"{ex.label}: probabilities" + (f" and the shares of {count(draws)} draws" if shares is not None else ""))
     head = pick_line(ex, picked, recent_ids or [picked]) if picked is not None else ""
-    pairs = [("Draws shown", count(draws))]
-    if shares is not None:
-        pairs.append(("Largest gap", f"{100 * largest_gap(probs, shares):.1f} points"))
-    html = stats(pairs) + head + prob_table(caption, (), draw_rows(ex, probs, shares, picked))
+    pairs = [("Draws shown", count(draws)),
+             ("Largest gap", f"{100 * largest_gap(probs, shares):.1f} points")] if shares is not None else []
+    html = (stats(pairs) if pairs else "") + head + prob_table(caption, (), draw_rows(ex, probs, shares, picked))
     extra = example_note(ex)
     return View(html + (note(extra) if extra else ""), draw_summary(ex, probs, ids, shares), state)
 

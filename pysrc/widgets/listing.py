@@ -21,14 +21,16 @@ def listed_count(ex: Example) -> int:
 
 
 def rest_row(ex: Example, probs: np.ndarray, cells: tuple[str, ...] = (), kept: bool = True,
-             drawn: np.ndarray | None = None, start: int | None = None) -> list[Row]:
-    """The summing row for the tokens from `start` (default: after the head) to the end, if any."""
+             drawn: np.ndarray | None = None, start: int | None = None, stop: int | None = None,
+             note: str = "") -> list[Row]:
+    """One row summing up tokens start..stop-1 (default: all after the head), if there are any."""
     start = listed_count(ex) if start is None else start
-    unlisted = ex.size - start
+    stop = ex.size if stop is None else stop
+    unlisted = stop - start
     if unlisted <= 0:
         return []
-    share = None if drawn is None else float(drawn[start:].sum())
-    return [Row(rest_label(unlisted), float(probs[start:].sum()), cells, kept=kept,
+    share = None if drawn is None else float(drawn[start:stop].sum())
+    return [Row(rest_label(unlisted), float(probs[start:stop].sum()), cells, kept=kept, note=note,
                 rest=unlisted, drawn=share)]
 
 

@@ -1,14 +1,19 @@
 // Page glue: starts the Python worker, sends each widget's control state, shows the views.
 // All drawing is done by Python (widgets.handle); this file only moves messages and text.
-// Protocol: protocol.md. Contract for tests: data-widget, data-stage = static|loading|ready|failed.
+// Protocol: the top of worker.js. Contract for tests: data-widget, data-stage = static|loading|ready|failed.
 "use strict";
 
 (function () {
   const roots = Array.from(document.querySelectorAll("[data-widget]"));
   if (roots.length === 0) return;
 
+  // Relative to this script, not to the page, so any page depth and any sub-path work.
+  const SCRIPT_URL = document.currentScript.src;
+  // Opened from disk, the browser refuses workers and fetch() for file URLs: see bundledWorker.
+  const FROM_DISK = location.protocol === "file:";
   const STAGE_TEXT = {
     downloading: "Downloading Python\u2026",
+    unpacking: "Unpacking Python from this folder\u2026",
     starting: "Starting Python\u2026",
     ready: "Live: computed by Python in your browser.",
     failed: "Python could not start, so this figure stays as it was built",
@@ -23,7 +28,7 @@
   let nextId = 1;
 
   function setStage(stage, detail) {
-    const contractStage = stage === "downloading" || stage === "starting" ? "loading" : stage;
+    const contractStage = stage in { downloading: 1, unpacking: 1, starting: 1 } ? "loading" : stage;
     for (const root of roots) {
       root.dataset.stage = contractStage;
       root.querySelector(".stage").textContent = STAGE_TEXT[stage] + (detail ? ": " + detail + "." : "");
@@ -97,17 +102,54 @@
 
   function startWorker() {
     ready = false;
-    setStage("downloading");
-    worker = new Worker(new URL("assets/worker.js", document.baseURI));
-    worker.onmessage = onMessage;
-    worker.onerror = (event) => {
-      event.preventDefault();
-      restartWorker(event.message || "the worker stopped");
-    };
+    setStage(FROM_DISK ? "unpacking" : "downloading");
+    (FROM_DISK ? bundledWorker() : servedWorker()).then((made) => {
+      worker = made;
+      worker.onmessage = onMessage;
+      worker.onerror = (event) => {
+        event.preventDefault();
+        restartWorker(event.message || "the worker stopped");
+      };
+    }, (error) => {
+      restarts = MAX_RESTARTS;   // a missing bundle will not appear on a retry
+      restartWorker(error.message);
+    });
+  }
+
+  async function servedWorker() {
+    return new Worker(new URL("worker.js", SCRIPT_URL));
+  }
+
+  // From disk, classic scripts still load: offline/runtime.js (loaded only in this mode, so
+  // readers over HTTP never download it) holds the worker's whole script and the runtime's files
+  // as text. The worker is made from a blob of that script (the policy allows blob: workers
+  // for this), and the files go to it in its first message; it decodes them itself, so the page
+  // stays responsive while Python starts.
+  let bundle = null;
+
+  function loadBundle() {
+    bundle = bundle || new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = new URL("../offline/runtime.js", SCRIPT_URL).href;
+      script.onload = () => resolve(self.bundledRuntime);
+      script.onerror = () => reject(new Error("offline/runtime.js is missing next to this page"));
+      document.head.append(script);
+    });
+    return bundle;
+  }
+
+  async function bundledWorker() {
+    const runtime = await loadBundle();
+    const url = URL.createObjectURL(new Blob([runtime.worker], { type: "text/javascript" }));
+    const made = new Worker(url);
+    made.addEventListener("message", () => URL.revokeObjectURL(url), { once: true });
+    made.postMessage({ type: "files", indexURL: new URL("../pyodide/", SCRIPT_URL).href, files: runtime.files });
+    return made;
   }
 
   function restartWorker(reason) {
     if (worker) worker.terminate();
+    worker = null;
     pending.clear();
     queued.clear();
     for (const root of roots) root.removeAttribute("aria-busy");

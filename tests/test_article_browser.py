@@ -1,0 +1,316 @@
+"""The article in Chromium: every widget, driven through its controls, shows what `sampling`
+computes in CPython; bad input gets a message and changes nothing; the page works on a phone,
+with a keyboard, for a screen reader (axe-core), in print and with JavaScript off.
+
+Each test that needs Python in the page waits for it once (Pyodide boots per page) and then
+drives several controls, so one page load checks a whole widget.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+
+import sampling
+import widgets
+from conftest import wait_ready, watch_context, watch_page
+from test_widgets import bars as view_bars
+from widgets.draw import drawn_ids
+from widgets.examples import EXAMPLES
+
+pytestmark = pytest.mark.browser
+
+ARTICLE = "sampling.html"
+ARTICLE_WIDGETS = ["distribution", "draw", "draw", "temperature", "top_k", "top_p", "top_p", "explorer"]
+BAD_INPUTS = ["", "-3", "1e9"]
+
+
+# ---- reading a widget ------------------------------------------------------------------
+
+def widget(page, name: str, nth: int = 0):
+    return page.locator(f'[data-widget="{name}"]').nth(nth)
+
+
+FIELDS = """f => {
+  const state = {};
+  for (const e of f.elements) {
+    if (!e.name || e.type === "submit" || (e.type === "radio" && !e.checked)) continue;
+    state[e.name] = e.value;
+  }
+  return state;
+}"""
+
+
+def form_state(w) -> dict:
+    """The values the page sends: every named field but the buttons (sent only when pressed).
+    Read from the fields directly, since before Python is ready they are disabled."""
+    return w.locator("form").evaluate(FIELDS)
+
+
+def shown_bars(w, kind: str = "fill") -> list[tuple[str, float]]:
+    return [tuple(pair) for pair in w.locator(f"rect.{kind}").evaluate_all(
+        "els => els.map(e => [e.dataset.token, Number(e.dataset.p)])")]
+
+
+def row_classes(w) -> list[str]:
+    return w.locator("tbody tr").evaluate_all("rows => rows.map(r => r.className)")
+
+
+def assert_bars(shown: list[tuple[str, float]], expected: list[tuple[str, float]]):
+    assert [t for t, _ in shown] == [t for t, _ in expected]
+    np.testing.assert_allclose([p for _, p in shown], [p for _, p in expected], rtol=1e-12, atol=1e-15)
+
+
+def expected_bars(html: str, kind: str = "fill") -> list[tuple[str, float]]:
+    return [(token, p) for token, p, _ in view_bars(html, kind)]
+
+
+def assert_shows(w, view: widgets.View):
+    expect(w.locator(".summary")).to_have_text(view.summary)
+    assert_bars(shown_bars(w), expected_bars(view.html))
+    assert_bars(shown_bars(w, "drawn"), expected_bars(view.html, "drawn"))
+
+
+def assert_shows_cpython_view(w, name: str) -> widgets.View:
+    """The figure equals the CPython view of the form's current state."""
+    view = widgets.render(name, form_state(w))
+    assert_shows(w, view)
+    return view
+
+
+def press(w, name: str, button: str, value: str) -> widgets.View:
+    """Press a button and check the figure against the CPython view of the state it was pressed in."""
+    view = widgets.render(name, {**form_state(w), button: value})
+    w.locator(f'button[name="{button}"]').click()
+    assert_shows(w, view)
+    assert {k: form_state(w)[k] for k in view.state} == {k: str(v) for k, v in view.state.items()}
+    return view
+
+
+def open_article(page, site_url):
+    page.goto(site_url + ARTICLE)
+    for w in page.locator("[data-widget]").all():
+        wait_ready(w)
+
+
+def refusal(name: str, state: dict) -> str:
+    """The message CPython gives for this state (it must be refused)."""
+    with pytest.raises(widgets.InputError) as caught:
+        widgets.render(name, state)
+    return caught.value.message
+
+
+def assert_bad_inputs_change_nothing(w, box, name: str, bad: list[str], words: str):
+    """Each bad value: its own message naming the control, the last good figure kept, the box flagged."""
+    before_bars, before_summary = shown_bars(w), w.locator(".summary").text_content()
+    for raw in bad:
+        box.fill(raw)
+        message = refusal(name, form_state(w))
+        assert words in message
+        expect(w.locator(".message")).to_have_text(message)
+        expect(box).to_have_attribute("aria-invalid", "true")
+        assert shown_bars(w) == before_bars and w.locator(".summary").text_content() == before_summary
+
+
+# ---- every figure is there before any script runs ----------------------------------------
+
+def test_every_prerendered_figure_is_the_cpython_view(watched, site_url):
+    watched.goto(site_url + ARTICLE)
+    found = watched.locator("[data-widget]")
+    names = found.evaluate_all("ws => ws.map(w => w.dataset.widget)")
+    assert [n for n in names if n in ARTICLE_WIDGETS] == ARTICLE_WIDGETS
+    for i, name in enumerate(names):
+        if name not in ARTICLE_WIDGETS:
+            continue   # a colleague's widget, tested in its own file
+        w = found.nth(i)
+        view = widgets.render(name, form_state(w))
+        assert_bars(shown_bars(w), expected_bars(view.html))
+        assert w.locator(".summary").text_content() == view.summary
+
+
+def test_without_javascript_every_figure_is_shown_and_print_hides_the_controls(browser, site_url):
+    context = browser.new_context(java_script_enabled=False)
+    watch = watch_context(context)
+    page = context.new_page()
+    watch_page(page, watch)
+    page.goto(site_url + ARTICLE)
+    figures = page.locator("[data-widget]")
+    assert figures.count() >= len(ARTICLE_WIDGETS)
+    for w in figures.all():
+        expect(w).to_have_attribute("data-stage", "static")
+        expect(w.locator("rect.fill").first).to_be_visible()
+        expect(w.locator(".summary")).not_to_be_empty()
+        expect(w.locator(".stage")).to_contain_text("needs JavaScript")
+    expect(page.locator("math").first).to_be_visible()
+    expect(page.locator(".highlight").first).to_be_visible()
+    page.emulate_media(media="print")
+    expect(figures.first.locator(".controls")).to_be_hidden()
+    expect(figures.first.locator(".view")).to_be_visible()
+    watch.assert_clean()
+    context.close()
+
+
+# ---- each widget, live ------------------------------------------------------------------
+
+def test_distribution_and_temperature_follow_their_radios_and_slider(watched, site_url):
+    open_article(watched, site_url)
+    dist = widget(watched, "distribution")
+    dist.get_by_label("My favourite fruit", exact=False).check()
+    flat = EXAMPLES["flat"]
+    assert_shows_cpython_view(dist, "distribution")
+    assert_bars(shown_bars(dist), list(zip(flat.tokens, sampling.softmax(flat.logits).tolist())))
+
+    temp = widget(watched, "temperature")
+    temp.get_by_label("The old lighthouse keeper", exact=False).check()
+    temp.get_by_label("Temperature").fill("1.5")
+    view = assert_shows_cpython_view(temp, "temperature")
+    probs = sampling.sampling_stages(EXAMPLES["big"].logits, temperature=1.5).probs
+    assert shown_bars(temp)[-1][1] == pytest.approx(float(probs[10:].sum()), rel=1e-12)
+    assert "Effective candidates" in view.html
+    temp.get_by_label("Temperature").focus()
+    watched.keyboard.press("Home")   # the slider's minimum: temperature 0, greedy
+    expect(temp.locator(".summary")).to_contain_text("At temperature 0,")
+    assert shown_bars(temp)[0] == (" a", 1.0)
+
+
+def test_draw_buttons_give_reproducible_draws_from_the_seed_they_keep(watched, site_url):
+    open_article(watched, site_url)
+    draw = widget(watched, "draw")
+    flat = EXAMPLES["flat"]
+    probs = sampling.softmax(flat.logits)
+
+    draw.get_by_label("My favourite fruit", exact=False).focus()
+    watched.keyboard.press("Tab")   # from the radio group to the first button, as a keyboard user would
+    generate = draw.get_by_role("button", name="Generate the next token")
+    expect(generate).to_be_focused()
+    assert generate.evaluate("b => getComputedStyle(b).outlineStyle") == "solid"   # visible focus
+    seed = int(form_state(draw)["seed"])
+    view = widgets.render("draw", {**form_state(draw), "generate": "1"})
+    watched.keyboard.press("Enter")
+    assert_shows(draw, view)
+    picked = flat.tokens[int(sampling.draw_tokens(probs, np.random.default_rng(seed + 1), 1)[0])]
+    expect(draw.locator("tr.chosen code")).to_have_text(picked.replace(" ", "\u2423"))
+    assert form_state(draw)["seed"] == str(seed + 1) and form_state(draw)["recent"] == str(seed + 1)
+
+    for button, n in (("hundred", 100), ("ten_thousand", 10_000)):
+        seed = int(form_state(draw)["seed"])
+        press(draw, "draw", button, str(n))
+        counts = np.bincount(sampling.draw_tokens(probs, np.random.default_rng(seed + 1), n), minlength=flat.size)
+        assert_bars(shown_bars(draw, "drawn"), list(zip(flat.tokens, (counts / n).tolist())))
+        assert form_state(draw)["draws"] == str(n)
+
+    big = widget(watched, "draw", 1)
+    press(big, "draw", "ten_thousand", "10000")
+    state = form_state(big)
+    ids = drawn_ids(sampling.softmax(EXAMPLES["big"].logits), int(state["seed"]), 10_000)
+    assert shown_bars(big, "drawn")[-1][1] == np.count_nonzero(ids >= 10) / 10_000
+    assert_shows_cpython_view(big, "draw")
+
+
+def test_top_k_box_keeps_what_sampling_keeps_and_refuses_bad_input(watched, site_url):
+    open_article(watched, site_url)
+    top_k = widget(watched, "top_k")
+    box = top_k.get_by_label("Top-k")
+    box.fill("5")
+    assert_shows_cpython_view(top_k, "top_k")
+    kept = [c.startswith("kept") for c in row_classes(top_k)]
+    expected = [bool(k) for key in ("peaked", "flat")
+                for k in np.isfinite(sampling.apply_top_k(EXAMPLES[key].logits, 5))]
+    assert kept == expected
+    flat = EXAMPLES["flat"]
+    mass = sampling.softmax(flat.logits)[:5].sum()
+    expect(top_k.locator(".summary")).to_contain_text(f"{100 * mass:.1f}% of the mass after")
+
+    assert_bad_inputs_change_nothing(top_k, box, "top_k", [*BAD_INPUTS, "13", "2.5"], "whole number from 1 to 12")
+    box.fill("")
+    box.press_sequentially("abc")   # Chromium lets no letter in: the box stays empty
+    expect(top_k.locator(".message")).to_contain_text("Top-k needs a value")
+    box.fill("3")
+    expect(top_k.locator(".message")).to_be_hidden()
+    assert_shows_cpython_view(top_k, "top_k")
+
+
+def test_top_p_slider_moves_the_cut_on_small_and_big_prompts(watched, site_url):
+    open_article(watched, site_url)
+    small = widget(watched, "top_p")
+    small.get_by_label("Top-p").fill("0.5")
+    assert_shows_cpython_view(small, "top_p")
+    size = sampling.nucleus_size(EXAMPLES["flat"].logits, 0.5)
+    assert [c.startswith("kept") for c in row_classes(small)] == [i < size for i in range(12)]
+    assert "cut" in row_classes(small)[size - 1].split()
+    small.get_by_label("Top-p").focus()
+    watched.keyboard.press("ArrowRight")   # one step of 0.01
+    expect(small.locator(".summary")).to_contain_text("With p = 0.51,")
+    small.get_by_label("The Eiffel Tower", exact=False).check()
+    expect(small.locator(".summary")).to_contain_text("holds 1 of 12 tokens")
+
+    big = widget(watched, "top_p", 1)
+    for p in ("0.9", "0.99"):
+        big.get_by_label("Top-p").fill(p)
+        assert_shows_cpython_view(big, "top_p")
+        size = sampling.nucleus_size(EXAMPLES["big"].logits, float(p))
+        expect(big.locator(".summary")).to_contain_text(f"holds {size:,} of 50,257 tokens")
+        expect(big.locator("svg.running")).to_have_attribute("aria-label", f"Running total of probability by rank after "
+               f"\u201cThe old lighthouse keeper opened the door and saw \u2026\u201d: it reaches p = {p} at rank "
+               f"{size:,}, so the nucleus holds {size:,} of 50,257 tokens.")
+
+
+def test_explorer_applies_every_control_in_order_and_resets_none(watched, site_url):
+    open_article(watched, site_url)
+    ex = widget(watched, "explorer")
+    big = EXAMPLES["big"]
+    settings = {"Temperature": "0.8", "Top-k": "50", "Top-p": "0.9", "Min-p": "0.05"}
+    for label, value in settings.items():
+        ex.get_by_label(label).fill(value)
+    assert_shows_cpython_view(ex, "explorer")
+    final = sampling.sampling_stages(big.logits, temperature=0.8, top_k=50, top_p=0.9, min_p=0.05)
+    assert_bars(shown_bars(ex)[:10], list(zip(big.tokens[:10], final.probs[:10].tolist())))
+    expect(ex.locator(".summary")).to_contain_text(f"{int(final.kept.sum())} of 50,257 tokens left")
+
+    ex.get_by_label("Top-p").fill("")   # empty: top-p off
+    assert_shows_cpython_view(ex, "explorer")
+    expect(ex.locator("ol.pipeline")).to_contain_text("Top-p off")
+    ex.get_by_label("My favourite fruit", exact=False).check()
+    assert_shows_cpython_view(ex, "explorer")
+    for label, value in {**settings, "Top-p": ""}.items():   # no control reset another
+        expect(ex.get_by_label(label)).to_have_value(value)
+
+    assert_bad_inputs_change_nothing(ex, ex.get_by_label("Top-k"), "top_k", ["-3", "1e9"], "Top-k takes")
+    ex.get_by_label("Top-k").fill("50")
+    expect(ex.locator(".message")).to_be_hidden()
+    assert_bad_inputs_change_nothing(ex, ex.get_by_label("Min-p"), "min_p", ["2", "-0.5"], "Min-p takes")
+
+
+# ---- readers -----------------------------------------------------------------------------
+
+def test_phone_has_no_sideways_scroll_and_touch_sized_controls(browser, site_url):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True,
+                                  color_scheme="dark")
+    watch = watch_context(context)
+    page = context.new_page()
+    watch_page(page, watch)
+    open_article(page, site_url)
+    no_overflow = "() => document.documentElement.scrollWidth <= window.innerWidth"
+    assert page.evaluate(no_overflow)
+    big_draw = widget(page, "draw", 1)
+    big_draw.get_by_role("button", name="Draw 10,000").tap()
+    expect(big_draw.locator('input[name="seed"]')).to_have_value("1")   # the next draws are shown
+    explorer = widget(page, "explorer")
+    explorer.get_by_label("Top-k").fill("50")
+    expect(explorer.locator(".summary")).to_contain_text("top-k 50")
+    assert page.evaluate(no_overflow)
+    assert page.evaluate("() => [...document.querySelectorAll('.view')].every(v => v.scrollWidth <= v.clientWidth)")
+    heights = page.locator("[data-widget] :is(input:not([type=hidden]), button, .control-radio label)").evaluate_all(
+        "els => els.map(e => e.getBoundingClientRect().height)")
+    assert heights and min(heights) >= 43.5   # about 44 px, a fingertip
+    watch.assert_clean()
+    context.close()
+
+
+def test_axe_finds_no_violations_in_light_or_dark(watched, site_url):
+    open_article(watched, site_url)
+    for scheme in ("light", "dark"):
+        watched.emulate_media(color_scheme=scheme)
+        results = Axe().run(watched)
+        assert results.violations_count == 0, results.generate_report()

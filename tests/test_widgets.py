@@ -1,0 +1,321 @@
+"""The article's widget views, as pure functions: what they draw is what `sampling` computes."""
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+import sampling
+import widgets
+from widgets import facts
+from widgets.base import InputError
+from widgets.charts import percent, shown_token
+from widgets.draw import drawn_ids
+from widgets.examples import EXAMPLES, GPT2_VOCABULARY
+from widgets.explorer import run_stages
+from widgets.listing import HEAD, listed_count
+
+ARTICLE_WIDGETS = ("distribution", "draw", "temperature", "top_k", "top_p", "explorer")
+BAR = re.compile(r'<rect class="(fill|drawn)" data-token="([^"]*)" data-p="([^"]*)"( data-rest="(\d+)")?')
+
+
+def bars(html: str, kind: str = "fill") -> list[tuple[str, float, int]]:
+    """(token, p, tokens summed) of every bar of one kind, in order; a listed token sums 1."""
+    return [(token, float(p), int(rest or 1)) for k, token, p, _, rest in BAR.findall(html) if k == kind]
+
+
+def listed(html: str, kind: str = "fill") -> dict[str, float]:
+    """The bars of single tokens (not the rows that sum up many), by token."""
+    return {token: p for token, p, n in bars(html, kind) if not token.startswith("+ ")}
+
+
+def render(name: str, **state) -> widgets.View:
+    return widgets.render(name, {key: str(value) for key, value in state.items()})
+
+
+def kept_tokens(html: str) -> list[str]:
+    rows = re.findall(r'<tr class="kept[^"]*"><th scope="row"><code>([^<]*)</code>', html)
+    return [row.replace("\u2423", " ") for row in rows]
+
+
+# ---- every widget ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ARTICLE_WIDGETS)
+def test_every_widget_renders_its_defaults_with_bars_that_carry_token_and_p(name):
+    view = widgets.REGISTRY[name].render({})
+    assert view.summary and bars(view.html)
+    drawn_rects = view.html.count("<rect ") - view.html.count('<rect class="track"')
+    assert drawn_rects == len(BAR.findall(view.html))   # no bar without its token and p
+
+
+@pytest.mark.parametrize("name", [n for n in ARTICLE_WIDGETS if n != "top_k"])
+@pytest.mark.parametrize("example", list(EXAMPLES))
+def test_every_prompt_shows_bars_that_add_up_to_one(name, example):
+    view = render(name, example=example)
+    assert sum(p for _, p, _ in bars(view.html)) == pytest.approx(1.0, rel=1e-12)
+    assert sum(n for _, _, n in bars(view.html)) == EXAMPLES[example].size
+
+
+def test_examples_are_ranked_best_first_and_the_big_one_has_gpt2s_vocabulary():
+    for ex in EXAMPLES.values():
+        assert list(ex.scores) == sorted(ex.scores, reverse=True) and len(set(ex.scores)) == ex.size
+    big = EXAMPLES["big"]
+    assert big.size == GPT2_VOCABULARY and big.tokens[HEAD] == f"token #{HEAD + 1}"
+    assert not big.logits.flags.writeable
+
+
+# ---- distribution ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("example", ["peaked", "flat"])
+def test_distribution_bars_are_the_softmax_of_the_scores(example):
+    ex = EXAMPLES[example]
+    shown = listed(render("distribution", example=example).html)
+    assert shown == dict(zip(ex.tokens, sampling.softmax(ex.logits).tolist()))
+
+
+def test_distribution_big_lists_the_head_and_sums_the_rest():
+    ex = EXAMPLES["big"]
+    probs = sampling.softmax(ex.logits)
+    shown = bars(render("distribution", example="big").html)
+    assert [t for t, _, _ in shown[:HEAD]] == list(ex.tokens[:HEAD])
+    assert shown[-1] == ("+ 50,247 more tokens", float(probs[HEAD:].sum()), ex.size - HEAD)
+
+
+# ---- temperature -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("temperature", [0.0, 0.3, 1.0, 2.5])
+def test_temperature_bars_are_sampling_stages_probs(temperature):
+    ex = EXAMPLES["flat"]
+    shown = listed(render("temperature", example="flat", temperature=temperature).html)
+    expected = sampling.sampling_stages(ex.logits, temperature=temperature).probs
+    assert shown == dict(zip(ex.tokens, expected.tolist()))
+
+
+def test_temperature_above_one_hands_the_big_tail_its_share():
+    cold = bars(render("temperature", example="big", temperature=0.7).html)[-1][1]
+    hot = bars(render("temperature", example="big", temperature=1.5).html)[-1][1]
+    assert cold < 0.05 < 0.8 < hot
+
+
+# ---- draws -----------------------------------------------------------------------------
+
+def test_draw_without_a_press_shows_no_draws_and_keeps_its_state():
+    view = render("draw", example="flat", seed=5, draws=0, recent="")
+    assert view.state == {"seed": 5, "draws": 0, "recent": ""} and not bars(view.html, "drawn")
+    assert "press a button" in view.summary
+
+
+@pytest.mark.parametrize("button, n", [("hundred", 100), ("ten_thousand", 10_000)])
+def test_draw_button_moves_to_the_next_seed_and_shows_those_draws(button, n):
+    ex = EXAMPLES["flat"]
+    view = render("draw", example="flat", seed=7, **{button: str(n)})
+    assert view.state["seed"] == 8 and view.state["draws"] == n
+    probs = sampling.softmax(ex.logits)
+    counts = np.bincount(drawn_ids(probs, 8, n), minlength=ex.size)
+    assert listed(view.html, "drawn") == dict(zip(ex.tokens, (counts / n).tolist()))
+
+
+def test_draw_is_reproducible_from_its_state_alone():
+    pressed = render("draw", example="big", seed=0, ten_thousand="10000")
+    replayed = render("draw", example="big", **pressed.state)
+    assert replayed.html == pressed.html and replayed.state == pressed.state
+
+
+def test_draw_ids_are_sampling_draw_tokens_with_that_seed():
+    probs = sampling.softmax(EXAMPLES["big"].logits)
+    expected = sampling.draw_tokens(probs, np.random.default_rng(3), 500)
+    assert np.array_equal(drawn_ids(probs, 3, 500), expected)
+
+
+def test_generate_shows_the_picked_token_and_remembers_recent_picks():
+    ex = EXAMPLES["flat"]
+    probs = sampling.softmax(ex.logits)
+    view = render("draw", example="flat", seed=2, recent="1 2", generate="1")
+    assert view.state == {"seed": 3, "draws": 1, "recent": "1 2 3"}
+    picked = ex.tokens[int(drawn_ids(probs, 3, 1)[0])]
+    assert f'<tr class="kept chosen"><th scope="row"><code>{shown_token(picked)}</code>' in view.html
+    history = re.search(r'<span class="history">(.*?)</span>', view.html).group(1)
+    assert re.findall(r"<code>([^<]*)</code>", history) == [
+        shown_token(ex.tokens[int(drawn_ids(probs, s, 1)[0])]) for s in (3, 2, 1)]
+
+
+def test_draw_forgets_all_but_the_last_eight_picks():
+    view = render("draw", seed=20, recent=" ".join(map(str, range(1, 21))), generate="1")
+    assert view.state["recent"].split() == [str(s) for s in range(14, 22)]
+
+
+@pytest.mark.parametrize("recent", ["a b", "-1", "1.5"])
+def test_draw_refuses_a_malformed_recent_list_naming_it(recent):
+    with pytest.raises(InputError) as caught:
+        render("draw", recent=recent)
+    assert caught.value.param == "recent"
+
+
+# ---- top-k -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("top_k", [1, 3, 7, 12])
+def test_top_k_keeps_what_sampling_keeps_and_reports_its_mass(top_k):
+    view = render("top_k", top_k=top_k)
+    for ex in (EXAMPLES["peaked"], EXAMPLES["flat"]):
+        kept = np.isfinite(sampling.apply_top_k(ex.logits, top_k))
+        mass = float(sampling.softmax(ex.logits)[kept].sum())
+        assert f"top-{top_k} keeps {percent(mass)} of the mass" in view.html
+    expected = [t for ex in (EXAMPLES["peaked"], EXAMPLES["flat"])
+                for t, k in zip(ex.tokens, np.isfinite(sampling.apply_top_k(ex.logits, top_k))) if k]
+    assert kept_tokens(view.html) == expected
+
+
+def test_top_k_summary_contrasts_the_two_prompts():
+    assert render("top_k", top_k=3).summary == (
+        "Top-3 keeps 98.6% of the mass after \u201cThe Eiffel Tower is in \u2026\u201d but "
+        "39.3% of the mass after \u201cMy favourite fruit is \u2026\u201d.")
+
+
+@pytest.mark.parametrize("raw", ["", "abc", "-3", "0", "13", "1e9", "2.5"])
+def test_top_k_bad_input_raises_an_input_error_naming_top_k(raw):
+    with pytest.raises(InputError) as caught:
+        widgets.render("top_k", {"top_k": raw})
+    assert caught.value.param == "top_k" and "Top-k" in caught.value.message
+    assert "whole number from 1 to 12" in caught.value.message
+
+
+def test_handle_answers_a_bad_top_k_as_invalid_with_its_message():
+    reply = json.loads(widgets.handle(json.dumps({"type": "render", "id": 9, "widget": "top_k",
+                                                  "state": {"top_k": ""}})))
+    assert reply["type"] == "invalid" and reply["param"] == "top_k"
+    assert reply["message"] == "Top-k needs a value: a whole number from 1 to 12."
+
+
+# ---- top-p -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("example", list(EXAMPLES))
+@pytest.mark.parametrize("top_p", [0.0, 0.5, 0.9, 0.95, 1.0])
+def test_top_p_nucleus_is_samplings(example, top_p):
+    ex = EXAMPLES[example]
+    view = render("top_p", example=example, top_p=top_p)
+    size = sampling.nucleus_size(ex.logits, top_p)
+    assert f"holds {size:,} of {ex.size:,} tokens" in view.summary
+    kept = np.isfinite(sampling.apply_top_p(ex.logits, top_p))
+    assert kept.sum() == size and kept[:size].all()   # ranked best first, so a prefix
+
+
+def test_top_p_big_rows_show_head_crossing_token_and_the_sums_around_it():
+    ex = EXAMPLES["big"]
+    probs = sampling.softmax(ex.logits)
+    shown = bars(render("top_p", example="big", top_p=0.95).html)
+    size = sampling.nucleus_size(ex.logits, 0.95)
+    assert [n for _, _, n in shown] == [1] * HEAD + [size - 1 - HEAD, 1, ex.size - size]
+    assert shown[HEAD + 1] == (ex.tokens[size - 1], float(probs[size - 1]), 1)
+    assert shown[HEAD][1] == float(probs[HEAD:size - 1].sum())
+    assert '<tr class="kept cut">' in render("top_p", example="big", top_p=0.95).html
+
+
+def test_top_p_marks_exactly_one_cut_after_the_last_kept_token():
+    html = render("top_p", example="flat", top_p=0.9).html
+    assert html.count(" cut\"") == 1 and kept_tokens(html)[-1] == " kiwi"
+
+
+def test_top_p_chart_has_a_text_alternative():
+    html = render("top_p", example="big", top_p=0.9).html
+    label = re.search(r'<svg class="running" [^>]*role="img" aria-label="([^"]+)"', html).group(1)
+    assert "the nucleus holds 208 of 50,257 tokens" in label
+
+
+# ---- explorer --------------------------------------------------------------------------
+
+SETTINGS = [
+    dict(temperature=1.0, top_k=None, top_p=None, min_p=None),
+    dict(temperature=0.8, top_k=50, top_p=0.9, min_p=0.05),
+    dict(temperature=1.5, top_k=None, top_p=0.9, min_p=0.1),
+    dict(temperature=0.0, top_k=5, top_p=None, min_p=None),
+    dict(temperature=2.0, top_k=GPT2_VOCABULARY, top_p=1.0, min_p=0.0),
+]
+
+
+def explorer_state(example: str, settings: dict) -> dict:
+    return {"example": example, **{k: "" if v is None else str(v) for k, v in settings.items()}}
+
+
+@pytest.mark.parametrize("settings", SETTINGS)
+@pytest.mark.parametrize("example", list(EXAMPLES))
+def test_explorer_final_bars_are_sampling_stages_probs(example, settings):
+    ex = EXAMPLES[example]
+    view = widgets.render("explorer", explorer_state(example, settings))
+    final = sampling.sampling_stages(ex.logits, **settings)
+    head = listed_count(ex)
+    expected = final.probs[:head].tolist() + ([float(final.probs[head:].sum())] if ex.size > head else [])
+    assert [p for _, p, _ in bars(view.html)] == expected
+    assert f"{int(final.kept.sum()):,} of {ex.size:,} tokens left" in view.summary
+    assert view.state == {}   # the explorer never changes a control
+
+
+@pytest.mark.parametrize("settings", SETTINGS[:4])
+def test_explorer_stages_one_by_one_agree_with_sampling_stages(settings):
+    logits = EXAMPLES["big"].logits
+    stages = run_stages(logits, **settings)
+    final = sampling.sampling_stages(logits, **settings)
+    assert np.array_equal(stages[-1].logits > -np.inf, final.kept)
+    assert [s.name for s in stages] == ["temperature", "top-k", "top-p", "min-p"]
+
+
+def test_explorer_lists_each_step_in_the_order_applied():
+    html = widgets.render("explorer", explorer_state("big", SETTINGS[1])).html
+    steps = re.findall(r"<li><strong>([^<]+)</strong>", html)
+    assert steps == ["Scores", "Temperature 0.8", "Top-k 50", "Top-p 0.9", "Min-p 0.05", "Renormalise:"]
+
+
+def test_explorer_empty_boxes_are_off():
+    view = widgets.render("explorer", {"example": "flat", "temperature": "1", "top_k": "",
+                                       "top_p": "", "min_p": ""})
+    assert "12 of 12 tokens left" in view.summary and "Top-k</strong> off" in view.html
+
+
+@pytest.mark.parametrize("param, raw", [("top_k", "-3"), ("top_k", "1e9"), ("top_k", "2.5"),
+                                        ("top_p", "1.5"), ("top_p", "abc"), ("min_p", "-0.1"),
+                                        ("temperature", "4"), ("temperature", "")])
+def test_explorer_bad_input_names_its_parameter(param, raw):
+    with pytest.raises(InputError) as caught:
+        widgets.render("explorer", {param: raw})
+    assert caught.value.param == param
+
+
+# ---- facts -----------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def article_facts() -> dict:
+    return facts.compute()
+
+
+def test_facts_are_strings_and_cover_every_name_the_article_uses(article_facts):
+    from conftest import ROOT
+    used = set(re.findall(r"\{\{ facts\.(\w+) \}\}", (ROOT / "content" / "sampling.md").read_text()))
+    assert used <= set(article_facts) and all(isinstance(v, str) for v in article_facts.values())
+
+
+def test_facts_agree_with_what_the_widgets_show(article_facts):
+    big = render("top_p", example="big", top_p=0.95)
+    assert f"holds {article_facts['big_p95']} of" in big.summary
+    drawn = render("draw", example="big", draws=10_000, seed=0)
+    assert f"{article_facts['big_tail_draws']} draws landed outside the top {HEAD}" in drawn.summary
+    assert render("top_k", top_k=3).summary.count(article_facts["flat_k3"]) == 1
+
+
+def test_facts_order_shows_temperature_first_widens_the_nucleus(article_facts):
+    to_int = lambda key: int(article_facts[key].replace(",", ""))
+    assert to_int("big_t07_p90") < to_int("big_p90") < to_int("big_t15_p90")
+    assert to_int("big_k50_then_p90") < to_int("big_p90_then_k50") == 50
+    assert to_int("big_t15_minp10") < to_int("big_t15_p90")
+
+
+# ---- small pieces ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("p, text", [(0.5, "50.0%"), (0.0, "0.0%"), (1.0, "100.0%"), (1e-6, "<0.1%"),
+                                     (0.99997, ">99.9%"), (1 - 1e-15, "100.0%")])
+def test_percent_never_rounds_a_share_to_zero_or_a_part_to_the_whole(p, text):
+    assert percent(p) == text
+
+
+def test_shown_token_marks_only_the_leading_space():
+    assert shown_token(" Paris") == "\u2423Paris" and shown_token("token #12") == "token #12"
