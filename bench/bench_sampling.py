@@ -2,7 +2,7 @@
 
 Run from the repository root:
 
-    PYTHONPATH=pysrc python bench/bench_sampling.py [--repeats N] [--rounds R] [--json PATH]
+    PYTHONPATH=pysrc .venv/bin/python bench/bench_sampling.py [--repeats N] [--rounds R] [--json PATH] [--no-browser]
 
 It prints milliseconds per call (median, min, max over the repeats) of
 sample_token with temperature=0.8, top_p=0.95 and with temperature=0.8,
@@ -49,6 +49,7 @@ CASES = (
     ("temperature=0.8, top_k=50, top_p=0.95", {"temperature": 0.8, "top_k": 50, "top_p": 0.95}),
 )
 LOGITS_DESCRIPTION = "standard normal x 3 (numpy default_rng(0)), float64; float32 for transformers"
+ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "sampling.json"
 WARMUP_CALLS = 3
 OURS = "sampling (numpy)"
@@ -209,13 +210,54 @@ def print_table(rows: list[dict], speedups: list[dict]) -> None:
         print("transformers/torch not importable here: only our figures were measured.")
 
 
+def run_in_browser(repeats: int) -> list[dict]:
+    """run_cases inside the built site's Pyodide, in headless Chromium (needs _site/ and Playwright)."""
+    import functools
+    import http.server
+    import threading
+
+    from playwright.sync_api import sync_playwright
+
+    sys.path.insert(0, str(ROOT / "pysrc"))
+    from sitegen.browser import launch_options
+    from sitegen.inpage import run_python
+    from sitegen.serve import SiteHandler
+
+    site = ROOT / "_site"
+    if not (site / "index.html").exists():
+        raise SystemExit("Build the site first (python3 build.py build) to measure in the browser.")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(SiteHandler, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # This very file, loaded as a module inside Pyodide; then its run_cases.
+    source = (Path(__file__).read_text()
+              .replace("from __future__ import annotations\n",
+                       "from __future__ import annotations\n__file__ = 'bench_sampling.py'\n", 1)
+              .replace('if __name__ == "__main__":', "if False:"))
+    source += f"\nimport json as _json\n_json.dumps(run_cases({repeats}))\n"
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(**launch_options())
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{server.server_address[1]}/index.html")
+            rows = json.loads(run_python(page, source))
+            browser.close()
+    finally:
+        server.shutdown()
+    for row in rows:
+        row["implementation"] = "sampling in Pyodide 0.27.7 (Chromium)"
+    return rows
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=200, help="timed calls per case (default 200)")
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds for the repeats (default 5)")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="JSON output (default bench/results/)")
+    parser.add_argument("--no-browser", action="store_true", help="skip the measurement in Pyodide")
     args = parser.parse_args(argv)
     ours, theirs = run_interleaved(args.repeats, args.rounds)
+    if not args.no_browser:
+        ours += run_in_browser(args.repeats)
     speedups = ratios(ours, theirs)
     print_table(ours + theirs, speedups)
     report = {"logits": LOGITS_DESCRIPTION, "environment": environment(), "results": ours + theirs}
