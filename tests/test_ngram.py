@@ -6,6 +6,8 @@ import gzip
 import io
 import itertools
 import math
+import sysconfig
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -25,11 +27,15 @@ from ngram import (
     generate,
     generate_steps,
     held_out_text,
+    passages_from_text,
     prompts_from_text,
+    reference_row,
     repeating_tail,
     repetition_start,
     train,
 )
+from ngram import corpus, shipped
+from ngram.tokens import join_tokens, token_pieces
 
 # A corpus small enough to work Kneser-Ney out by hand (see test_kn_by_hand).
 HAND_CORPUS = "a b c\na b d\nb c\n"
@@ -188,6 +194,24 @@ def test_decode_joins_words_and_punctuation(small_model):
     assert small_model.decode(ids[:2], sentence_start=False) == "the list"
 
 
+def test_token_pieces_join_to_the_decoded_text():
+    tokens = ["the", "list", ",", "</s>", "a", "(", "name", ")", ".", "</s>", "<s>", "b"]
+    pieces = token_pieces(tokens)
+    assert len(pieces) == len(tokens) and "".join(pieces) == join_tokens(tokens)
+    assert pieces[:5] == ["The", " list", ",", "", " A"] and pieces[5:8] == [" (", "name", ")"]
+    assert token_pieces(["the"], sentence_start=False) == ["the"]
+
+
+def test_tokenize_keeps_unknown_words_as_written(small_model):
+    m = small_model
+    pairs = m.tokenize("The zebra has a value. A")
+    assert pairs == [("The", m.token_id("the")), ("zebra", m.unk_id), ("has", m.token_id("has")),
+                     ("a", m.token_id("a")), ("value", m.token_id("value")), (".", m.token_id(".")),
+                     ("</s>", m.eos_id), ("A", m.token_id("a"))]
+    assert [i for _, i in pairs] == m.encode("The zebra has a value. A")[0]
+    assert m.tokenize("") == []
+
+
 def test_clean_text_drops_code_and_markup():
     doc = (
         'The "if" statement\n******************\n\n'
@@ -312,6 +336,65 @@ def test_decoding_table_on_a_small_model(small_model):
         assert 0 <= row["repetition_percent"] <= 100 and 0 < row["distinct_2"] <= 1
         assert row["mean_length"] == 30
     assert table == decoding_table(small_model, prompts, n_per_prompt=2, length=30, seed=1)
+
+
+def _stream(model: Model, text: str) -> list[int]:
+    return [i for line in text.splitlines() for i in [model.token_id(t) for t in line.split()] + [model.eos_id]]
+
+
+def test_passages_are_what_the_text_says_after_each_prompt(small_model):
+    m = small_model
+    passages = passages_from_text(m, SMALL_CORPUS, 3, words=2, length=6)
+    stream = _stream(m, SMALL_CORPUS)
+    assert len(passages) == 3 and len({tuple(p) for p, _ in passages}) == 3
+    for prompt, continuation in passages:
+        whole = prompt + continuation
+        assert len(prompt) == 2 and len(continuation) == 6
+        assert any(stream[i:i + 8] == whole for i in range(len(stream)))
+    assert prompts_from_text(m, SMALL_CORPUS, 3, words=2) == [p for p, _ in passages_from_text(
+        m, SMALL_CORPUS, 3, words=2, length=0)]
+
+
+def test_reference_row_scores_what_people_wrote(small_model):
+    m = small_model
+    passages = passages_from_text(m, SMALL_CORPUS, 2, words=2, length=6)
+    row = reference_row(m, passages, "People")
+    surprise = [-math.log(m.probabilities(p + c[:i], allow_unk=True)[t])
+                for p, c in passages for i, t in enumerate(c)]
+    assert row["method"] == "human" and row["label"] == "People" and row["generations"] == 2
+    assert row["perplexity"] == pytest.approx(math.exp(np.mean(surprise)))
+    assert row["distinct_2"] == pytest.approx(np.mean([distinct_n(c, 2) for _, c in passages]))
+    assert row["mean_candidates"] is None and row["paper_repetition_percent"] == 0.28
+
+
+def test_decoding_table_perplexity_is_of_the_chosen_tokens(small_model):
+    m = small_model
+    prompts = prompts_from_text(m, SMALL_CORPUS, 2, words=2)
+    greedy = decoding_table(m, prompts, 1, 12, seed=3, methods=[("greedy", {}, "Greedy")])[0]
+    surprise = [-m.logits(list(g.prompt) + list(g.tokens[:i]))[t]
+                for g in (generate(m, p, "greedy", 12) for p in prompts) for i, t in enumerate(g.tokens)]
+    assert greedy["perplexity"] == pytest.approx(math.exp(np.mean(surprise)))
+
+
+def test_default_model_is_the_bytes_handed_over(small_model, monkeypatch, request):
+    monkeypatch.setattr(shipped, "_handed_over", {})
+    request.addfinalizer(shipped.default_model.cache_clear)
+    shipped.default_model.cache_clear()
+    with pytest.raises(RuntimeError, match="model.bin"):   # the sources never hold one
+        ngram.default_model()
+    ngram.use_model_bytes(small_model.to_bytes())
+    assert ngram.default_model().vocabulary == small_model.vocabulary
+    assert ngram.default_model() is ngram.default_model()   # read once
+    with pytest.raises(RuntimeError, match="computed by the build"):
+        ngram.default_comparison()
+
+
+def test_stdlib_modules_are_the_librarys_own_in_a_fixed_order():
+    root = Path(sysconfig.get_paths()["stdlib"])
+    names = [f.relative_to(root).as_posix() for f in corpus._stdlib_modules()]
+    assert "textwrap.py" in names and "json/decoder.py" in names
+    assert not [n for n in names if {"site-packages", "test", "tests", "idlelib"} & set(n.split("/"))]
+    assert names == sorted(names)
 
 
 # -- the real corpus (the one test that trains on it) --------------------------------------

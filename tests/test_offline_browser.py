@@ -74,6 +74,22 @@ def serving(site: Path):
         server.server_close()
 
 
+@pytest.fixture
+def from_disk(context, page):
+    """The page fixture for pages opened from disk: a request to any network is foreign (and
+    aborted), and any console error fails the test, as `watched` does for served pages."""
+    watch = Watch()
+
+    def abort(route):
+        watch.foreign_requests.append(route.request.url)
+        route.abort()
+
+    context.route(re.compile(r"^(https?|wss?|ftp)://"), abort)
+    watch_page(page, watch)
+    yield page
+    watch.assert_clean()
+
+
 def temperature_widget(page):
     return page.locator('[data-widget="temperature"]').first
 
@@ -107,7 +123,7 @@ def content_with_summary(folder: Path, summary: str) -> Path:
 # ---- what the build writes -------------------------------------------------------------
 
 def test_service_worker_lists_every_served_file_with_its_sha256(built_site):
-    precache = json.loads(re.search(r"^const PRECACHE = (.*);$", (built_site / "sw.js").read_text(),
+    precache = json.loads(re.search(r"^const PRECACHE = (\{.*\});", (built_site / "sw.js").read_text(),
                                     re.MULTILINE).group(1))
     listed = dict(precache["files"])
     served = {p.relative_to(built_site).as_posix() for p in built_site.rglob("*") if p.is_file()
@@ -214,16 +230,16 @@ def test_the_test_browser_refuses_fetch_on_file_pages_as_readers_browsers_do(pag
 
 
 @pytest.mark.browser
-def test_built_article_opened_from_disk_runs_its_widgets(watched, built_site):
-    watched.goto((built_site / ARTICLE).as_uri())
-    assert_widget_responds(watched)
+def test_built_article_opened_from_disk_runs_its_widgets(from_disk, built_site):
+    from_disk.goto((built_site / ARTICLE).as_uri())
+    assert_widget_responds(from_disk)
 
 
 @pytest.mark.browser
-def test_unzipped_download_opened_from_disk_runs_its_widgets(watched, built_site, tmp_path):
+def test_unzipped_download_opened_from_disk_runs_its_widgets(from_disk, built_site, tmp_path):
     with zipfile.ZipFile(built_site / ZIP) as archive:
         archive.extractall(tmp_path)
-    watched.goto((tmp_path / "nextword-offline" / "index.html").as_uri())
-    expect(watched.locator("[data-offline-download]")).to_be_hidden()   # it is what they hold
-    watched.locator(f'a[href="{ARTICLE}"]').first.click()
-    assert_widget_responds(watched)
+    from_disk.goto((tmp_path / "nextword-offline" / "index.html").as_uri())
+    expect(from_disk.locator("[data-offline-download]")).to_be_hidden()   # it is what they hold
+    from_disk.locator(f'a[href="{ARTICLE}"]').first.click()
+    assert_widget_responds(from_disk)

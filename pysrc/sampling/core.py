@@ -241,14 +241,14 @@ def nucleus(values: np.ndarray, top_p: float, min_tokens_to_keep: int) -> np.nda
     """
     probs = probabilities(values)
     limit = np.inf if top_p == 1 else top_p  # at 1, rounding must not cut off tiny tokens
-    m = max(FIRST_GUESS, min_tokens_to_keep)
+    m = max(FIRST_GUESS, min_tokens_to_keep)  # rank at least the tokens that must stay
     while True:
         best = ranked(values, m)  # the m best-ranked tokens, best first
         running = np.cumsum(probs[best])  # mass of each token plus all above it
         above = np.concatenate(([0.0], running[:-1]))  # mass strictly above each token
         keep = (above < limit) & (probs[best] > 0)  # so the token that crosses top_p is kept
         keep[:min_tokens_to_keep] = True  # the best few always stay
-        if best.size == values.size or (running[-1] >= limit and best.size >= min_tokens_to_keep):
+        if best.size == values.size or running[-1] >= limit:
             return best[keep]  # the cut fell inside what we ranked: the tokens below are all out
         m *= 4  # not enough mass ranked yet: look further down
 

@@ -22,17 +22,22 @@ import zipfile
 from pathlib import Path
 from urllib.parse import quote
 
+from .errors import BuildError
+
 SERVICE_WORKER = "sw.js"
 SERVICE_WORKER_SOURCE = "assets/sw.js"   # the template, copied with the other assets
+PRECACHE_SLOT = "const PRECACHE = null;"
 BUNDLE = "offline/runtime.js"
 RUNTIME = "pyodide"
 # The worker that runs from disk is one script: Pyodide's core, its loader, then ours.
 WORKER_PARTS = ("pyodide/pyodide.asm.js", "pyodide/pyodide.js", "assets/worker.js")
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)         # the earliest date a zip can hold: no build time in it
+KEEP_ENCODED_FROM = 1 << 20              # bytes: Pyodide's big files, the same in every build
 
 
 def add_offline_files(site: Path, cache: Path, zip_name: str) -> None:
-    """Write the file:// bundle, the service worker and the download into a built site."""
+    """Write the file:// bundle, the service worker and the download into a built site, in
+    that order: the service worker lists what is there before the download exists."""
     bundle = site / BUNDLE
     bundle.parent.mkdir(exist_ok=True)
     bundle.write_text(runtime_bundle(site, cache), encoding="utf-8")
@@ -50,7 +55,8 @@ def site_files(site: Path) -> list[str]:
 
 
 def precached_files(site: Path) -> list[str]:
-    """What a reader over HTTP may request: everything but the download and its bundle."""
+    """What a reader over HTTP may request: everything but the service worker and the
+    file:// bundle (the download, written last, is not there yet)."""
     skip_folder = BUNDLE.split("/")[0] + "/"
     return [f for f in site_files(site) if not f.startswith(skip_folder) and f != SERVICE_WORKER]
 
@@ -75,30 +81,38 @@ def precache_manifest(site: Path, worker_source: str) -> dict:
 
 
 def service_worker(site: Path, source: str) -> str:
-    """sw.js: the manifest of this build, then the service worker's code."""
+    """sw.js: the service worker's code with this build's manifest written into it."""
+    if source.count(PRECACHE_SLOT) != 1:
+        raise BuildError(f"site_templates/static/sw.js must hold the line {PRECACHE_SLOT!r} once: "
+                         "the build writes the list of files to keep there.")
     manifest = json.dumps(precache_manifest(site, source), separators=(",", ":"))
-    return ("// Written by the build: this build's id and files, with the sha256 of each.\n"
-            f"const PRECACHE = {manifest};\n{source}")
+    return source.replace(PRECACHE_SLOT, f"const PRECACHE = {manifest};")
+
+
+def gzip_base64(data: bytes) -> str:
+    return base64.b64encode(gzip.compress(data, compresslevel=6, mtime=0)).decode()
 
 
 def encoded_file(path: Path, cache: Path) -> str:
-    """A file gzip-compressed then base64-encoded; the runtime's big files are cached by hash."""
+    """A file gzip-compressed then base64-encoded; big files are kept in the cache by hash, since
+    compressing Pyodide's wasm again on every build would double the build's time."""
     data = path.read_bytes()
+    if len(data) < KEEP_ENCODED_FROM:
+        return gzip_base64(data)
     kept = cache / "offline-encoded" / hashlib.sha256(data).hexdigest()
-    if kept.exists():
-        return kept.read_text(encoding="ascii")
-    text = base64.b64encode(gzip.compress(data, compresslevel=6, mtime=0)).decode()
-    kept.parent.mkdir(parents=True, exist_ok=True)
-    partial = kept.with_name(f"{kept.name}.{os.getpid()}")  # builds running side by side
-    partial.write_text(text, encoding="ascii")
-    partial.replace(kept)
-    return text
+    if not kept.exists():
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        partial = kept.with_name(f"{kept.name}.{os.getpid()}")  # builds running side by side
+        partial.write_text(gzip_base64(data), encoding="ascii")
+        partial.replace(kept)
+    return kept.read_text(encoding="ascii")
 
 
 def runtime_bundle(site: Path, cache: Path) -> str:
     """offline/runtime.js: a classic script that only hands over data; it runs nothing itself."""
     worker = "\n;\n".join((site / part).read_text(encoding="utf-8") for part in WORKER_PARTS)
     folder = site / RUNTIME
+    # pyodide.mjs is the ES-module loader, which nothing on a file:// page can use.
     files = {p.name: encoded_file(p, cache) for p in sorted(folder.iterdir())
              if f"{RUNTIME}/{p.name}" not in WORKER_PARTS and p.suffix != ".mjs"}
     data = json.dumps({"worker": worker, "files": files}, indent=0)  # a line per file

@@ -10,6 +10,8 @@ CPython and in the browser.
 """
 from __future__ import annotations
 
+from html import escape
+
 import numpy as np
 
 import sampling
@@ -62,8 +64,8 @@ def draw_rows(ex: Example, probs: np.ndarray, shares: np.ndarray | None, picked:
 
 
 def pick_line(ex: Example, picked: int, recent_ids: list[int]) -> str:
-    history = " ".join(f"<code>{shown_token(ex.tokens[i])}</code>" for i in reversed(recent_ids))
-    return (f'<p class="pick">Next token: <strong><code>{shown_token(ex.tokens[picked])}</code></strong>'
+    history = " ".join(f"<code>{escape(shown_token(ex.tokens[i]))}</code>" for i in reversed(recent_ids))
+    return (f'<p class="pick">Next token: <strong><code>{escape(shown_token(ex.tokens[picked]))}</code></strong>'
             f' <span class="history">Recent picks, newest first: {history}</span></p>')
 
 

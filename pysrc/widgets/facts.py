@@ -18,6 +18,7 @@ import sampling
 from .charts import count, percent
 from .draw import counts_of, drawn_ids
 from .examples import EXAMPLES, GPT2_VOCABULARY, Example
+from .base import REGISTRY
 from .listing import HEAD
 
 # Holtzman, Buys, Du, Forbes, Choi, "The Curious Case of Neural Text Degeneration",
@@ -71,6 +72,7 @@ def score_facts(peaked: Example, flat: Example, big: Example) -> dict:
         "small_vocab": str(peaked.size),
         "peaked_top": percent(p[0]), "peaked_second": percent(p[1]),
         "peaked_gap": f"{gap:.1f}", "peaked_ratio": f"{np.exp(gap):.1f}",
+        "e_squared": f"{np.exp(2):.1f}",   # how much likelier a token two points ahead is
         "flat_top": percent(f[0]), "flat_last": percent(f[-1]),
         "flat_spread": f"{max(flat.scores) - min(flat.scores):.1f}",
         "eff_peaked": f"{sampling.effective_candidates(p):.2f}",
@@ -149,6 +151,11 @@ def order_facts(peaked: Example, flat: Example, big: Example) -> dict:
 
 
 def compute() -> dict:
+    return {**sampling_facts(), **generation_facts(ngram.default_comparison())}
+
+
+def sampling_facts() -> dict:
+    """The paper's numbers and everything computed from the example distributions."""
     peaked, flat, big = EXAMPLES["peaked"], EXAMPLES["flat"], EXAMPLES["big"]
     return {
         **PAPER,
@@ -158,7 +165,6 @@ def compute() -> dict:
         **top_k_facts(peaked, flat, big),
         **top_p_facts(peaked, flat, big),
         **order_facts(peaked, flat, big),
-        **generation_facts(ngram.default_comparison()),
     }
 
 
@@ -181,16 +187,46 @@ def generation_facts(comparison: ngram.Comparison) -> dict:
         "gen_model_kb": count(round(model["bytes"] / 1000)),
         "gen_trigrams": count(model["ngrams"][-1]),
         "gen_prompts": count(settings["prompts"]),
-        "gen_runs": count(settings["runs_per_prompt"]),
         "gen_length": count(settings["length"]),
         "gen_example_prompt": settings["prompt_texts"][0],
         "gen_rows": [formatted_row(row) for row in comparison.rows],
+        **example_facts(ngram.default_model()),
     }
+    sampled = [row["repetition_percent"] for method, row in rows.items() if method not in ("human", "greedy", "beam")]
+    facts["gen_rep_sampling_max"] = f"{max(sampled):.0f}%"
     for method, row in rows.items():
         shown = formatted_row(row)
         facts.update({f"gen_rep_{method}": shown["repetition"], f"gen_d2_{method}": shown["distinct_2"],
                       f"gen_ppl_{method}": shown["perplexity"], f"gen_n_{method}": shown["generations"]})
     return facts
+
+
+def example_facts(model: ngram.Model) -> dict:
+    """What the generation widget shows in its first state (greedy, with its default prompt),
+    and along a nucleus-sampled text from the same prompt, as long as the table's."""
+    from .generate import MAX_LENGTH, Run   # imported here: generate imports the model package
+
+    defaults = REGISTRY["generate"].defaults()
+    greedy = Run.make(model, defaults["prompt"], "greedy", {}, defaults["length"], defaults["length"],
+                      defaults["seed"])
+    nucleus = Run.make(model, defaults["prompt"], "top_p", {"top_p": ngram.NUCLEUS_P}, MAX_LENGTH,
+                       MAX_LENGTH, defaults["seed"])
+    sizes = nucleus.nucleus_sizes
+    return {
+        "gen_prompt": defaults["prompt"],
+        "gen_widget_length": str(defaults["length"]),
+        "gen_greedy_loop_tokens": str(greedy.loop.repeats * greedy.loop.phrase_length),
+        "gen_greedy_loop_phrase": str(greedy.loop.phrase_length),
+        "gen_greedy_perplexity": f"{greedy.perplexity():.1f}",
+        "gen_greedy_under_1pct": str(sum(p < 0.01 for p in greedy.probabilities())),
+        "gen_nucleus_tokens": str(MAX_LENGTH),
+        "gen_nucleus_min": count(min(sizes)),
+        "gen_nucleus_max": count(max(sizes)),
+        "gen_nucleus_median": count(int(np.median(sizes))),
+        "gen_nucleus_under_k": str(sum(n < ngram.COMPARISON_K for n in sizes)),
+        "gen_nucleus_perplexity": f"{nucleus.perplexity():.1f}",
+        "gen_nucleus_under_1pct": str(sum(p < 0.01 for p in nucleus.probabilities())),
+    }
 
 
 # The rows of the paper's Table 1 that match a row of ours, by our method names.

@@ -31,7 +31,7 @@ from ngram.decoding import method_params, sampling_settings
 from ngram.tokens import EOS, token_pieces
 
 from .base import Button, Choice, Number, Text, View, widget
-from .charts import Row, count, note, percent, prob_table, stats
+from .charts import Row, count, note, percent, prob_table, rest_label, stats
 from .words import quoted
 
 METHOD_CHOICES = (
@@ -89,14 +89,23 @@ def generate_view(prompt: str, method: str, beam_width: int, temperature: float,
     return View("".join(parts), run.summary(), state={"step": step, "seed": seed})
 
 
+def nucleus_sizes_of(generation: ngram.Generation, logits: list[np.ndarray]) -> list[int]:
+    """How many tokens the nucleus holds at each step of a generation: at the method's own p
+    for top-p (top-p at temperature 1 kept exactly its nucleus, so the count is already in
+    the step's record), else at the paper's p = 0.95."""
+    if generation.method == "top_p":
+        return [step.candidates for step in generation.steps]
+    return [sampling.nucleus_size(step_logits, ngram.NUCLEUS_P) for step_logits in logits]
+
+
 def next_step(step: int, length: int, next_token, write_all, start_over) -> int:
     """How many tokens to show after a button press (none pressed: as many as before)."""
     if start_over:
         return 0
     if write_all:
         return MAX_LENGTH  # "all": whatever the length is, now or after it changes
-    if next_token:
-        return min(step, length) + 1 if step < length else step
+    if next_token and step < length:
+        return step + 1
     return step
 
 
@@ -121,6 +130,7 @@ class Run:
     tokens: tuple[int, ...]             # generated so far
     logits: list[np.ndarray]            # the model's logits at each step (one more at step 0)
     loop: ngram.RepeatingTail | None
+    nucleus_sizes: list[int]            # tokens in the nucleus at each step (see nucleus_sizes_of)
 
     @classmethod
     def make(cls, model, prompt_text, method, settings, shown, length, seed) -> Run:
@@ -131,8 +141,9 @@ class Run:
         # At step i the model saw the prompt and tokens[:i]; at step 0 with nothing
         # written yet, the figure shows the distribution for the first token.
         contexts = [ids + list(tokens[:i]) for i in range(max(len(tokens), 1))]
-        return cls(model, method, settings, length, seed, prompt, tokens,
-                   [model.logits(c) for c in contexts], ngram.repeating_tail(tokens))
+        logits = [model.logits(c) for c in contexts]
+        return cls(model, method, settings, length, seed, prompt, tokens, logits,
+                   ngram.repeating_tail(tokens), nucleus_sizes_of(generation, logits[:len(tokens)]))
 
     # -- numbers -------------------------------------------------------------
 
@@ -149,8 +160,9 @@ class Run:
         """The model's probability of each chosen token (before any filter)."""
         return [math.exp(float(self.logits[i][t])) for i, t in enumerate(self.tokens)]
 
-    def nucleus_sizes(self) -> list[int]:
-        return [sampling.nucleus_size(self.logits[i], self.top_p) for i in range(len(self.tokens))]
+    def perplexity(self) -> float:
+        """The model's perplexity on the tokens written: exp of their mean surprise."""
+        return math.exp(-float(np.mean([self.logits[i][t] for i, t in enumerate(self.tokens)])))
 
     @property
     def unknown(self) -> list[str]:
@@ -198,14 +210,14 @@ class Run:
     # -- the chart -------------------------------------------------------------
 
     def chart(self) -> str:
-        return step_chart(self.nucleus_sizes(), self.probabilities(), self.length, self.top_p,
+        return step_chart(self.nucleus_sizes, self.probabilities(), self.length, self.top_p,
                           self.fixed_k, self.model.vocabulary_size,
                           None if self.loop is None else self.loop.start, self.chart_text())
 
     def chart_text(self) -> str:
         if not self.tokens:
             return "Nothing written yet, so the chart is empty."
-        sizes, probs = self.nucleus_sizes(), self.probabilities()
+        sizes, probs = self.nucleus_sizes, self.probabilities()
         return (f"Chart over {len(self.tokens)} steps. Top: tokens in the nucleus at p = {self.top_p:g}, "
                 f"from {count(min(sizes))} to {count(max(sizes))} (median {count(int(np.median(sizes)))}), "
                 f"against a fixed k of {count(self.fixed_k)}. Bottom: the model's probability of each "
@@ -225,9 +237,9 @@ class Run:
         if chosen is not None and chosen not in listed:
             listed.append(chosen)
         rows = [self.candidate_row(t, probs, kept, order, chosen) for t in listed]
-        rest = [t for t in order[LISTED:] if int(t) != chosen]
+        rest = [t for t in order[LISTED:] if int(t) != chosen and probs[t] > 0]  # not <s>, <unk>
         if rest:
-            rows.append(Row(f"+ {count(len(rest))} more tokens", float(probs[rest].sum()), ("", ""),
+            rows.append(Row(rest_label(len(rest)), float(probs[rest].sum()), ("", ""),
                             kept=bool(kept[rest].any()), rest=len(rest)))
         caption = (f"Step {len(self.tokens)}: {self.keeps_text(kept)}, chose "
                    f"{quoted(self.shown(chosen))}" if chosen is not None
@@ -262,8 +274,8 @@ class Run:
     def stat_pairs(self) -> list[tuple[str, str]]:
         pairs = [("Tokens", f"{len(self.tokens)} of {self.length}"), ("Ends in a loop", self.loop_text())]
         if self.tokens:
-            pairs.append(("Distinct pairs", percent(ngram.distinct_n(self.tokens, 2), 0)))
-            pairs.append(("Mean probability", percent(float(np.mean(self.probabilities())))))
+            pairs.append(("Distinct pairs", f"{ngram.distinct_n(self.tokens, 2):.2f}"))
+            pairs.append(("Perplexity", f"{self.perplexity():.1f}"))
         if self.method not in ("greedy", "beam"):
             pairs.append(("Seed", str(self.seed)))
         return pairs
@@ -290,7 +302,7 @@ class Run:
 # -- the step chart ---------------------------------------------------------------
 
 CHART_W, CHART_H = 400, 214
-LEFT, RIGHT = 44, 392
+LEFT, RIGHT = 44, 346      # the plot; right of it, the label of the k line
 TOP_PANEL = (18, 88)      # nucleus size, log scale (top, bottom)
 LOW_PANEL = (122, 180)    # probability of the chosen token, 0 to 1
 
@@ -320,7 +332,9 @@ def step_chart(sizes: list[int], probs: list[float], length: int, top_p: float, 
     if loop_start is not None:  # the steps of the looping tail, behind both panels
         x = x_of(loop_start + 1, length)
         parts.append(f'<rect class="loop-zone" x="{x:.2f}" y="{TOP_PANEL[0]}" '
-                     f'width="{x_of(len(sizes) + 1, length) - x:.2f}" height="{LOW_PANEL[1] - TOP_PANEL[0]}"/>')
+                     f'width="{x_of(len(sizes) + 1, length) - x:.2f}" height="{LOW_PANEL[1] - TOP_PANEL[0]}"/>'
+                     f'<text class="loop-label" x="{RIGHT}" y="{LOW_PANEL[0] - 6}" text-anchor="end">'
+                     f'shaded: the loop</text>')
     for i, (n, p) in enumerate(zip(sizes, probs), start=1):
         x = x_of(i, length) + (width - bar) / 2
         y_n, y_p = y_of_size(n, vocabulary), y_of_p(p)
@@ -331,7 +345,7 @@ def step_chart(sizes: list[int], probs: list[float], length: int, top_p: float, 
     y_k = y_of_size(fixed_k, vocabulary)
     parts += [
         f'<line class="k-line" data-k="{fixed_k}" x1="{LEFT}" y1="{y_k:.2f}" x2="{RIGHT}" y2="{y_k:.2f}"/>',
-        f'<text class="k-label" x="{RIGHT}" y="{y_k - 3:.2f}" text-anchor="end">k = {count(fixed_k)}</text>',
+        f'<text class="k-label" x="{RIGHT + 4}" y="{y_k + 4:.2f}">k = {count(fixed_k)}</text>',
         f'<text class="panel-label" x="{LEFT}" y="{TOP_PANEL[0] - 6}">Tokens in the nucleus, p = {top_p:g} '
         f'(log scale)</text>',
         f'<text class="panel-label" x="{LEFT}" y="{LOW_PANEL[0] - 6}">Probability of the chosen token</text>',

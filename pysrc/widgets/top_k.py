@@ -32,7 +32,7 @@ def top_k_panel(ex: Example, top_k: int) -> str:
     before = sampling.softmax(ex.logits)
     rows = [Row(token, float(p), (percent(float(q)) if k else "\u2014",), kept=bool(k))
             for token, p, q, k in zip(ex.tokens, before, after, kept)]
-    table = prob_table(f"{ex.label}: top-{top_k} keeps {percent(mass)} of the mass", ("After",), rows)
+    table = prob_table(f"{ex.label}: top-{top_k} keeps {percent(mass)} of the mass", ("After top\u2011k",), rows)
     figures = stats([("Kept", f"{int(kept.sum())} of {ex.size}"), ("Mass kept", percent(mass))])
     return f'<div class="panel"><p class="panel-title">{escape(ex.label)}</p>{figures}{table}</div>'
 

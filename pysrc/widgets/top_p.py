@@ -88,7 +88,7 @@ def top_p_view(example: str, top_p: float) -> View:
                      ("Smallest kept", percent(float(nuc.probs[nuc.size - 1]), 3))])
     chart = running_total_chart(nuc.running, top_p, nuc.size, chart_description(ex, nuc, top_p))
     table = prob_table(f"{ex.label} by rank, with the running total; the nucleus ends at the marked line",
-                       ("Running total", "After"), nucleus_rows(ex, nuc))
+                       ("Running total", "After top\u2011p"), nucleus_rows(ex, nuc))
     summary = (f"With p = {top_p:g}, the nucleus after {ex.label} holds {count(nuc.size)} of "
                f"{count(ex.size)} tokens, {percent(nuc.mass)} of the mass.")
     extra = example_note(ex)

@@ -12,6 +12,7 @@
     return;
   }
   if (!("serviceWorker" in navigator)) return;
+  if (navigator.connection && navigator.connection.saveData) return;  // the reader asked to save data
 
   // The worker downloads the whole runtime to precache it. On a first visit the page is
   // downloading it too: wait until the widgets are live (or failed), so the worker's copy comes

@@ -1,7 +1,7 @@
 // Service worker: keeps one whole build of the site (pages, assets, the Python runtime) so that
 // a reader who visited once can read and use every widget with no connection.
 // The build puts it at the site's top folder, so its scope is the whole site wherever that lives,
-// and writes PRECACHE above: { build: id of this build, files: [[path, sha256 SRI], ...] }.
+// and fills in PRECACHE below: { build: id of this build, files: [[path, sha256 SRI], ...] }.
 //
 // One cache per build, named after its id: a page and everything it loads always come from the
 // same build. A new build is a new sw.js; the browser installs it beside the old one and it
@@ -9,6 +9,7 @@
 // deletes the old cache. Readers see a new build from their next visit after it was downloaded.
 "use strict";
 
+const PRECACHE = null;  // written by the build (offline.py)
 const SCOPE = new URL(self.registration.scope);
 // Several sites may share an origin (github.io/site-a/, /site-b/): only ours are named so.
 const CACHE_PREFIX = "nextword " + SCOPE.pathname + " ";

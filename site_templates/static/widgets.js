@@ -18,6 +18,7 @@
     ready: "Live: computed by Python in your browser.",
     failed: "Python could not start, so this figure stays as it was built",
   };
+  const LOADING = new Set(["downloading", "unpacking", "starting"]);   // all "loading" for tests
   const REQUEST_TIMEOUT_MS = 20000;
   const MAX_RESTARTS = 2;
   const pending = new Map();       // request id -> widget root
@@ -28,7 +29,7 @@
   let nextId = 1;
 
   function setStage(stage, detail) {
-    const contractStage = stage in { downloading: 1, unpacking: 1, starting: 1 } ? "loading" : stage;
+    const contractStage = LOADING.has(stage) ? "loading" : stage;
     for (const root of roots) {
       root.dataset.stage = contractStage;
       root.querySelector(".stage").textContent = STAGE_TEXT[stage] + (detail ? ": " + detail + "." : "");
@@ -124,18 +125,20 @@
   // readers over HTTP never download it) holds the worker's whole script and the runtime's files
   // as text. The worker is made from a blob of that script (the policy allows blob: workers
   // for this), and the files go to it in its first message; it decodes them itself, so the page
-  // stays responsive while Python starts.
-  let bundle = null;
-
+  // stays responsive while Python starts. The page keeps no copy (a restart loads it again).
   function loadBundle() {
-    bundle = bundle || new Promise((resolve, reject) => {
+    return new Promise((resolve, reject) => {
       const script = document.createElement("script");
       script.src = new URL("../offline/runtime.js", SCRIPT_URL).href;
-      script.onload = () => resolve(self.bundledRuntime);
+      script.onload = () => {
+        const runtime = self.bundledRuntime;
+        delete self.bundledRuntime;
+        script.remove();
+        resolve(runtime);
+      };
       script.onerror = () => reject(new Error("offline/runtime.js is missing next to this page"));
       document.head.append(script);
     });
-    return bundle;
   }
 
   async function bundledWorker() {

@@ -45,7 +45,10 @@ async function boot() {
 // Decode the files the page sent, then answer Pyodide's fetch() calls from them by file name.
 async function answerFetchesFrom({ indexURL, files }) {
   const bytes = {};
-  for (const [name, text] of Object.entries(files)) bytes[name] = await gunzip(base64Bytes(text));
+  for (const name of Object.keys(files)) {
+    bytes[name] = await gunzip(base64Bytes(files[name]));
+    delete files[name];                       // the text is no longer needed: free it early
+  }
   self.fetch = async (resource) => {
     const name = String(resource.url || resource).split("/").pop();
     if (!(name in bytes)) return new Response(null, { status: 404, statusText: name + " is not in the bundle" });
