@@ -21,6 +21,7 @@ from .examples import ALL_CHOICES, EXAMPLES, GPT2_VOCABULARY, Example
 from .listing import example_note, listed_count, rest_row
 from .words import quoted, setting
 
+
 @dataclass(frozen=True)
 class Stage:
     """One step of the pipeline: its name, its setting and the logits after it."""
