@@ -112,6 +112,7 @@ def decoding_table(
     ``n_per_prompt`` times, each generation ``length`` tokens long.  Each
     row holds: ``method``, ``label``, ``params``, ``generations``,
     ``repetition_percent`` (share ending in a phrase repeated 3+ times),
+    ``repetition_percent_but_last`` (the same, each text's last token left out),
     ``distinct_2`` (mean over generations), ``mean_length`` (tokens; equal
     to ``length`` because generations never stop early),
     ``mean_sentence_length`` (tokens per sentence the generations finished,
@@ -196,6 +197,11 @@ def _summary(generations: list[Generation], eos_id: int) -> dict[str, object]:
         "generations": len(generations),
         "repetition_percent": 100.0
         * float(np.mean([ends_in_repetition(g.tokens) for g in generations])),
+        # The same test without each text's last token: a fixed-length beam
+        # search has nothing to plan for at its last step and takes the
+        # likeliest token, which often breaks the loop it was in.
+        "repetition_percent_but_last": 100.0
+        * float(np.mean([ends_in_repetition(g.tokens[:-1]) for g in generations])),
         "distinct_2": float(np.mean([distinct_n(g.tokens, 2) for g in generations])),
         "mean_length": float(np.mean([len(g.tokens) for g in generations])),
         "mean_sentence_length": _mean_sentence_length(generations, eos_id),
