@@ -237,8 +237,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "site.json")
+    parser.add_argument("--site", type=Path, default=ROOT / "_site", help="the built site (default: _site/)")
     args = parser.parse_args()
-    site = ROOT / "_site"
+    site = args.site.resolve()
     if not (site / ARTICLE).exists():
         print("Build the site first: python3 build.py build", file=sys.stderr)
         return 2

@@ -288,6 +288,7 @@ def test_the_articles_claims_hold_for_this_model(model):
     ppl = {m: r["perplexity"] for m, r in rows.items()}
     sampled = ("sample", "temperature", "top_k", "top_p")
     assert rep["beam"] < rep["greedy"] and rep["greedy"] > 50          # greedy loops, beam less often
+    assert rows["beam"]["repetition_percent_but_last"] > rep["beam"]     # "part of the difference"
     assert abs(d2["beam"] - d2["greedy"]) < abs(d2["beam"] - d2["human"])
     assert all(d2[m] > d2["human"] - 0.1 for m in sampled)              # "nearly as varied"
     assert max(ppl["greedy"], ppl["beam"]) < ppl["human"] / 3            # "far more predictable"
@@ -297,3 +298,15 @@ def test_the_articles_claims_hold_for_this_model(model):
     assert found["gen_greedy_under_1pct"] == "0"                         # "never takes ... unlikely"
     assert 0 < int(found["gen_nucleus_under_k"]) < int(found["gen_nucleus_tokens"]) / 2
     assert int(found["gen_greedy_loop_tokens"]) > 0
+
+
+def test_generate_marks_a_loop_that_only_the_last_token_breaks(model):
+    view = render(method="beam", length=200)
+    tokens = ids_of(view)[len(model.tokenize(DEFAULTS["prompt"])):]
+    assert ngram.repeating_tail(tokens) is None
+    broken = ngram.repeating_tail(tokens[:-1])
+    assert broken is not None
+    assert len(re.findall(r'<mark class="loop', view.html)) == broken.repeats
+    assert "Only the last token breaks the loop" in view.html and "nothing left to plan for" in view.html
+    assert "no, but all tokens before the last do" in view.html
+    assert f"repeated {broken.repeats} times" in view.summary

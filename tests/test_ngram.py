@@ -420,3 +420,13 @@ def test_real_corpus_model():
     assert greedy.tokens == generate(model, prompts[0], "beam", 60, beam_width=1).tokens
     ids, unknown = model.encode("The interpreter raises an exception. Frobnicate!")
     assert unknown == ["Frobnicate"] and model.decode(ids[:3]) == "The interpreter raises"
+
+
+def test_decoding_table_also_counts_loops_the_last_token_breaks(small_model):
+    prompts = prompts_from_text(small_model, SMALL_CORPUS, 3, words=2)
+    for row in decoding_table(small_model, prompts, 1, 30, seed=2):
+        generations = [generate(small_model, p, row["method"], 30, rng=np.random.default_rng(
+            [2, [m for m, _, _ in ngram.TABLE_METHODS].index(row["method"]), i, 0]), **row["params"])
+            for i, p in enumerate(prompts)]
+        expected = 100 * np.mean([ends_in_repetition(g.tokens[:-1]) for g in generations])
+        assert row["repetition_percent_but_last"] == pytest.approx(expected)

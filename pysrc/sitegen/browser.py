@@ -33,3 +33,16 @@ def missing_browser_sentence() -> str | None:
         return None
     return ("The browser tests need Chromium: install it (on Debian or Ubuntu `apt-get install chromium`, "
             "elsewhere `.venv/bin/playwright install chromium`) and run the command again.")
+
+
+def system_firefox() -> str | None:
+    if os.environ.get("FIREFOX"):
+        return os.environ["FIREFOX"]
+    return shutil.which("firefox-esr") or shutil.which("firefox")
+
+
+def missing_firefox_sentence() -> str | None:
+    if system_firefox():
+        return None
+    return ("The file:// tests also run in Firefox: install it (on Debian or Ubuntu "
+            "`apt-get install firefox-esr`) and run the command again.")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
 import threading
@@ -74,11 +75,29 @@ def serve(root: Path, host: str, port: int, content: Path | None, out: Path | No
     return 0
 
 
+def install_firefox_driver(root: Path) -> str | None:
+    """puppeteer-core for the Firefox test, pinned by its lock; a sentence if it cannot be had."""
+    folder = root / "tests" / "firefox"
+    lock = folder / "package-lock.json"
+    stamp = folder / "node_modules" / ".installed-lock"
+    if stamp.exists() and stamp.read_text() == lock.read_text():
+        return None
+    if shutil.which("npm") is None:
+        return "The Firefox test needs Node.js with npm: install it (`apt-get install npm`) and run the command again."
+    done = subprocess.run(["npm", "ci", "--silent", "--no-audit", "--no-fund"], cwd=folder,
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        return f"npm could not install the Firefox driver (tests/firefox): {done.stderr.strip()[-300:]}"
+    stamp.write_text(lock.read_text())
+    return None
+
+
 def test(root: Path, pytest_args: list[str]) -> int:
-    missing = browser.missing_browser_sentence()
-    if missing:
-        print(missing, file=sys.stderr)
-        return 2
+    for missing in (browser.missing_browser_sentence(), browser.missing_firefox_sentence(),
+                    install_firefox_driver(root)):
+        if missing:
+            print(missing, file=sys.stderr)
+            return 2
     return subprocess.run([sys.executable, "-m", "pytest", *pytest_args], cwd=root).returncode
 
 

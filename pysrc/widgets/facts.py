@@ -197,6 +197,7 @@ def generation_facts(comparison: ngram.Comparison) -> dict:
     for method, row in rows.items():
         shown = formatted_row(row)
         facts.update({f"gen_rep_{method}": shown["repetition"], f"gen_d2_{method}": shown["distinct_2"],
+                      f"gen_rep_{method}_but_last": f"{row['repetition_percent_but_last']:.0f}%",
                       f"gen_ppl_{method}": shown["perplexity"], f"gen_n_{method}": shown["generations"]})
     return facts
 

@@ -129,7 +129,8 @@ class Run:
     prompt: list[tuple[str, int]]       # (token as typed, id)
     tokens: tuple[int, ...]             # generated so far
     logits: list[np.ndarray]            # the model's logits at each step (one more at step 0)
-    loop: ngram.RepeatingTail | None
+    loop: ngram.RepeatingTail | None    # the paper's test: a phrase repeating up to the very end
+    broken_loop: ngram.RepeatingTail | None   # else, one that only the last token breaks
     nucleus_sizes: list[int]            # tokens in the nucleus at each step (see nucleus_sizes_of)
 
     @classmethod
@@ -142,8 +143,15 @@ class Run:
         # written yet, the figure shows the distribution for the first token.
         contexts = [ids + list(tokens[:i]) for i in range(max(len(tokens), 1))]
         logits = [model.logits(c) for c in contexts]
-        return cls(model, method, settings, length, seed, prompt, tokens, logits,
-                   ngram.repeating_tail(tokens), nucleus_sizes_of(generation, logits[:len(tokens)]))
+        loop = ngram.repeating_tail(tokens)
+        broken = ngram.repeating_tail(tokens[:-1]) if loop is None and len(tokens) > 1 else None
+        return cls(model, method, settings, length, seed, prompt, tokens, logits, loop, broken,
+                   nucleus_sizes_of(generation, logits[:len(tokens)]))
+
+    @property
+    def marked(self) -> ngram.RepeatingTail | None:
+        """The loop the figure marks: one that reaches the end, or one only the last token breaks."""
+        return self.loop or self.broken_loop
 
     # -- numbers -------------------------------------------------------------
 
@@ -183,12 +191,15 @@ class Run:
                 f'<span class="gen-prompt">{prompt_html}</span>{self.written_html(pieces[n:])}</p>')
 
     def written_html(self, pieces: list[str]) -> str:
-        start = len(pieces) if self.loop is None else self.loop.start
+        loop = self.marked
+        start = len(pieces) if loop is None else loop.start
         html = [escape(p) for p in pieces[:start]]
-        for copy in range(self.loop.repeats if self.loop else 0):
-            first = start + copy * self.loop.phrase_length
-            text = escape("".join(pieces[first:first + self.loop.phrase_length]))
+        for copy in range(loop.repeats if loop else 0):
+            first = start + copy * loop.phrase_length
+            text = escape("".join(pieces[first:first + loop.phrase_length]))
             html.append(f'<mark class="loop loop-{copy % 2}">{text}</mark>')
+        if self.broken_loop:
+            html.append(escape(pieces[-1]))
         if self.tokens and self.loop is None:  # the newest token, unless it closes a marked copy
             html[-1] = f'<span class="newest">{html[-1]}</span>'
         return "".join(html)
@@ -205,14 +216,27 @@ class Run:
         if self.method == "beam" and 0 < len(self.tokens) < self.length:
             found.append(note("Beam search shows its best hypothesis so far: the next step can change "
                               "earlier tokens too."))
+        if self.broken_loop:
+            found.append(note(self.broken_loop_text()))
         return found
+
+    def broken_loop_text(self) -> str:
+        why = (" At its last step beam search has nothing left to plan for, so it takes the likeliest "
+               "single token." if self.method == "beam" and len(self.tokens) == self.length else "")
+        return ("Only the last token breaks the loop, so by the paper's test (a loop that runs to the "
+                f"very end) this text does not end in one.{why}")
 
     # -- the chart -------------------------------------------------------------
 
     def chart(self) -> str:
         return step_chart(self.nucleus_sizes, self.probabilities(), self.length, self.top_p,
                           self.fixed_k, self.model.vocabulary_size,
-                          None if self.loop is None else self.loop.start, self.chart_text())
+                          self.loop_span(), self.chart_text())
+
+    def loop_span(self) -> tuple[int, int] | None:
+        """The tokens of the marked loop, as (first, after the last), for the chart's shading."""
+        loop = self.marked
+        return None if loop is None else (loop.start, loop.start + loop.repeats * loop.phrase_length)
 
     def chart_text(self) -> str:
         if not self.tokens:
@@ -281,6 +305,8 @@ class Run:
         return pairs
 
     def loop_text(self) -> str:
+        if self.broken_loop:
+            return "no, but all tokens before the last do"
         if self.loop is None:
             return "no"
         return f"{self.loop.phrase_length} tokens \u00d7 {self.loop.repeats}"
@@ -292,6 +318,9 @@ class Run:
         if self.loop is not None:
             end = (f"; the last {self.loop.phrase_length * self.loop.repeats} are a "
                    f"{self.loop.phrase_length}-token phrase repeated {self.loop.repeats} times.")
+        elif self.broken_loop:
+            end = (f"; all but the last token end in a {self.broken_loop.phrase_length}-token phrase "
+                   f"repeated {self.broken_loop.repeats} times.")
         elif self.tokens:
             end = "; no phrase repeats at its end."
         else:
@@ -323,16 +352,16 @@ def y_of_p(p: float) -> float:
 
 
 def step_chart(sizes: list[int], probs: list[float], length: int, top_p: float, fixed_k: int,
-               vocabulary: int, loop_start: int | None, description: str) -> str:
+               vocabulary: int, loop: tuple[int, int] | None, description: str) -> str:
     """Two bar charts over the steps: nucleus size against a fixed k, and the chosen token's probability."""
     width = (RIGHT - LEFT) / length
     bar = max(width * 0.8, 0.6)
     parts = [f'<svg class="steps" viewBox="0 0 {CHART_W} {CHART_H}" role="img" '
              f'aria-label="{escape(description)}" data-length="{length}">']
-    if loop_start is not None:  # the steps of the looping tail, behind both panels
-        x = x_of(loop_start + 1, length)
+    if loop is not None:  # the steps of the loop, behind both panels
+        x, end = x_of(loop[0] + 1, length), x_of(loop[1] + 1, length)
         parts.append(f'<rect class="loop-zone" x="{x:.2f}" y="{TOP_PANEL[0]}" '
-                     f'width="{x_of(len(sizes) + 1, length) - x:.2f}" height="{LOW_PANEL[1] - TOP_PANEL[0]}"/>'
+                     f'width="{end - x:.2f}" height="{LOW_PANEL[1] - TOP_PANEL[0]}"/>'
                      f'<text class="loop-label" x="{RIGHT}" y="{LOW_PANEL[0] - 6}" text-anchor="end">'
                      f'shaded: the loop</text>')
     for i, (n, p) in enumerate(zip(sizes, probs), start=1):
