@@ -100,3 +100,25 @@ def test_preview_reloads_on_change_and_shows_build_errors(watched, preview):
         "content/dice.md:11: widget temperature: Temperature takes a number from 0 to 3; got '9'.",
         timeout=READY_TIMEOUT_MS)
     expect(watched.locator("h1")).to_have_text("Loaded dice")   # the last good build stays
+
+
+def test_python_errors_and_a_dead_worker_leave_the_widget_usable(watched, fixture_url):
+    watched.goto(fixture_url + "coins.html")
+    widget = watched.locator('[data-widget="faulty"]')
+    wait_ready(widget)
+    divisor = widget.get_by_label("Divisor")
+    divisor.fill("5")
+    expect(widget.locator(".summary")).to_have_text("One part in 5.")
+    divisor.fill("0")                                   # the view raises ZeroDivisionError
+    expect(widget.locator(".message")).to_contain_text("ZeroDivisionError")
+    expect(widget.locator(".share")).to_have_text("One part in 5: 0.200")   # last good view
+    divisor.fill("4")
+    expect(widget.locator(".summary")).to_have_text("One part in 4.")
+    expect(widget.locator(".message")).to_be_hidden()
+    widget.get_by_role("button", name="Stop the worker").click()   # the worker ends itself
+    divisor.fill("8")                                   # no answer comes: the page notices,
+    expect(widget).not_to_have_attribute("data-stage", "ready", timeout=READY_TIMEOUT_MS)
+    wait_ready(widget)                                  # starts a new worker,
+    expect(widget.locator(".summary")).to_have_text("One part in 8.")   # and redraws the lost request
+    divisor.fill("9")
+    expect(widget.locator(".summary")).to_have_text("One part in 9.")

@@ -38,6 +38,10 @@ def reply_for(request: dict) -> dict:
         return {**reply, "type": "invalid", "param": problem.param, "message": problem.message}
     except ValueError as problem:  # the sampling module's own checks
         return {**reply, "type": "invalid", "param": "", "message": str(problem)}
+    except Exception as problem:  # a bug in a view: say so briefly; the page keeps its last view
+        return {**reply, "type": "error",
+                "message": f"This figure could not be redrawn ({type(problem).__name__}: {problem}); "
+                           "it shows the last good view."}
     return {**reply, "type": "view", "html": view.html, "summary": view.summary, "state": view.state}
 
 

@@ -109,6 +109,8 @@ class Text(Param):
 class Button(Param):
     """An action: the parameter is `value` when the button was pressed, else None."""
 
+    default: Any = None
+    control: str = "button"
     value: str = "press"
 
     def parse(self, raw: Any) -> Any:

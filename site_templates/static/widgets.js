@@ -26,6 +26,7 @@
   let worker = null;
   let ready = false;
   let restarts = 0;
+  const redraw = new Set();       // widgets whose request a dead worker took with it
   let nextId = 1;
 
   function setStage(stage, detail) {
@@ -96,6 +97,10 @@
     if (message.type === "stage") {
       ready = message.stage === "ready";
       setStage(message.stage, message.message);
+      if (ready) {
+        for (const root of redraw) send(root, stateOf(root));   // what the reader last set
+        redraw.clear();
+      }
     } else if (message.type === "reply") {
       applyReply(message.reply);
     }
@@ -153,6 +158,7 @@
   function restartWorker(reason) {
     if (worker) worker.terminate();
     worker = null;
+    for (const root of [...pending.values(), ...queued.keys()]) redraw.add(root);
     pending.clear();
     queued.clear();
     for (const root of roots) root.removeAttribute("aria-busy");
