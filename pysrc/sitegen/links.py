@@ -14,12 +14,15 @@ class LinkCollector(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.ids: set[str] = set()
+        self.heading_ids: set[str] = set()
         self.refs: list[tuple[str, str]] = []
 
     def handle_starttag(self, tag, attrs):
         for name, value in attrs:
             if name == "id" and value:
                 self.ids.add(value)
+                if tag in {"h1", "h2", "h3", "h4", "h5", "h6"}:
+                    self.heading_ids.add(value)
             if value and (tag, name) in {("a", "href"), ("img", "src"), ("source", "src"),
                                          ("video", "src"), ("audio", "src")}:
                 self.refs.append((tag, value))
@@ -45,16 +48,19 @@ def check_links(pages: dict[str, tuple[str, str, str]], files: set[str]) -> None
 
     Raises BuildError at the first link to a missing page, anchor or file.
     """
-    ids = {url: collect(html).ids for url, (_, _, html) in pages.items()}
+    collected = {url: collect(html) for url, (_, _, html) in pages.items()}
+    ids = {url: c.ids for url, c in collected.items()}
+    headings = {url: c.heading_ids for url, c in collected.items()}
     for url, (source, text, html) in pages.items():
         for tag, ref in collect(html).refs:
-            problem = missing_target(url, ref, ids, files)
+            problem = missing_target(url, ref, ids, headings, files)
             if problem:
                 line = line_of(text, ref.split("#")[0] or ref)
                 raise BuildError(problem, f"{source}:{line}" if line else source)
 
 
-def missing_target(page: str, ref: str, ids: dict[str, set[str]], files: set[str]) -> str:
+def missing_target(page: str, ref: str, ids: dict[str, set[str]], headings: dict[str, set[str]],
+                   files: set[str]) -> str:
     if is_external(ref) or ref.startswith("mailto:"):
         return ""
     parts = urlsplit(ref)
@@ -64,7 +70,7 @@ def missing_target(page: str, ref: str, ids: dict[str, set[str]], files: set[str
     if target in ids:
         if parts.fragment and parts.fragment not in ids[target]:
             return (f"the link {ref!r} points at #{parts.fragment}, which is not an id in {target} "
-                    f"(its headings' ids: {', '.join(sorted(ids[target])[:12])}).")
+                    f"(its headings' ids: {', '.join(sorted(headings[target])[:12]) or 'none'}).")
         return ""
     if target in files:
         return ""
