@@ -24,7 +24,6 @@ import latex2mathml.converter
 import markdown
 import yaml
 from markdown.inlinepatterns import InlineProcessor
-from xml.etree import ElementTree
 
 from .errors import BuildError
 
@@ -206,10 +205,3 @@ def read_article(path: Path, source: str, context: dict,
     html = fill_placeholders(html, [render_directive(d) for d in directives])
     return Article(source, path.stem, meta, html, directives, headings)
 
-
-def element_text(html: str) -> str:
-    """Plain text of an HTML fragment (for summaries and feeds)."""
-    try:
-        return "".join(ElementTree.fromstring(f"<x>{html}</x>").itertext())
-    except ElementTree.ParseError:
-        return re.sub(r"<[^>]+>", "", html)
