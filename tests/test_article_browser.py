@@ -283,6 +283,28 @@ def test_explorer_applies_every_control_in_order_and_resets_none(watched, site_u
     assert_bad_inputs_change_nothing(ex, ex.get_by_label("Min-p"), "explorer", ["2", "-0.5"], "Min-p takes")
 
 
+def test_a_number_box_holding_no_number_gets_its_message_not_off(watched, site_url):
+    """Chromium gives scripts "" for "0.5e", as for an empty box, which here means "off": the
+    page sends "not a number" instead, and the reader gets Python's message for that box."""
+    open_article(watched, site_url)
+    ex = widget(watched, "explorer")
+    box = ex.get_by_label("Top-p")
+    box.fill("0.5")
+    assert_shows_cpython_view(ex, "explorer")
+    good_bars, good_summary = shown_bars(ex), ex.locator(".summary").text_content()
+    box.press("End")
+    box.press_sequentially("e")   # "0.5e" is in the box; its value, for scripts, is ""
+    assert box.evaluate("b => b.validity.badInput")
+    message = refusal("explorer", {**form_state(ex), "top_p": "not a number"})
+    assert "Top-p takes" in message
+    expect(ex.locator(".message")).to_have_text(message)
+    expect(box).to_have_attribute("aria-invalid", "true")
+    assert shown_bars(ex) == good_bars and ex.locator(".summary").text_content() == good_summary
+    box.fill("0.9")
+    expect(ex.locator(".message")).to_be_hidden()
+    assert_shows_cpython_view(ex, "explorer")
+
+
 # ---- readers -----------------------------------------------------------------------------
 
 def test_phone_has_no_sideways_scroll_and_touch_sized_controls(browser, site_url):

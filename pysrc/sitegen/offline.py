@@ -29,8 +29,9 @@ SERVICE_WORKER_SOURCE = "assets/sw.js"   # the template, copied with the other a
 PRECACHE_SLOT = "const PRECACHE = null;"
 BUNDLE = "offline/runtime.js"
 RUNTIME = "pyodide"
-# The worker that runs from disk is one script: Pyodide's core, its loader, then ours.
-WORKER_PARTS = ("pyodide/pyodide.asm.js", "pyodide/pyodide.js", "assets/worker.js")
+# The worker that runs from disk is one script: Pyodide's core, its loader, then ours (the
+# download worker's functions, which the Python worker calls itself there, and the worker).
+WORKER_PARTS = ("pyodide/pyodide.asm.js", "pyodide/pyodide.js", "assets/download.js", "assets/worker.js")
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)         # the earliest date a zip can hold: no build time in it
 KEEP_ENCODED_FROM = 1 << 20              # bytes: Pyodide's big files, the same in every build
 

@@ -8,7 +8,9 @@ many unlisted tokens also carries data-rest, the number of tokens it sums.
 """
 from __future__ import annotations
 
+import functools
 import math
+from collections import OrderedDict
 from dataclasses import dataclass
 from html import escape
 
@@ -26,6 +28,26 @@ class Row:
     note: str = ""           # extra class names, e.g. "chosen"
     rest: int = 0            # > 0: the row sums up this many tokens not listed
     drawn: float | None = None    # share of draws that landed here (a second bar)
+
+
+def remembered(view, size: int = 256):
+    """A view that keeps its last `size` results: dragging a slider back and forth asks for
+    the same settings again and again. Views are pure, so a kept result is the same result.
+    Settings are told apart by their exact repr (0.0 and -0.0 print differently)."""
+    kept: OrderedDict = OrderedDict()
+
+    @functools.wraps(view)
+    def remembering(**settings):
+        key = tuple((name, repr(value)) for name, value in settings.items())
+        if key in kept:
+            kept.move_to_end(key)
+            return kept[key]
+        kept[key] = result = view(**settings)
+        if len(kept) > size:
+            kept.popitem(last=False)
+        return result
+
+    return remembering
 
 
 def shown_token(token: str) -> str:
@@ -180,8 +202,11 @@ def tick_marks(scale: RankScale) -> str:
     return "".join(marks)
 
 
-def running_total_chart(running: np.ndarray, top_p: float, nucleus: int, description: str) -> str:
-    """An SVG of the running total by rank, the line at p, and where the nucleus ends."""
+def running_total_chart(running: np.ndarray, top_p: float, nucleus: int, description: str,
+                        curve: str | None = None) -> str:
+    """An SVG of the running total by rank, the line at p, and where the nucleus ends.
+    curve: curve_path(running, RankScale(running.size)), when the caller keeps it (it depends on
+    the distribution only, not on p)."""
     scale = RankScale(running.size)
     x_cut = scale.x(nucleus)   # the right edge of the last token kept
     axis_label = "rank (log scale)" if scale.log else "rank"
@@ -192,7 +217,7 @@ def running_total_chart(running: np.ndarray, top_p: float, nucleus: int, descrip
         f'<path class="nucleus-zone" d="M{PLOT["left"]},{PLOT["top"]} H{x_cut:.1f} V{PLOT["bottom"]} '
         f'H{PLOT["left"]} Z"/>'
         f'<line class="p-line" x1="{PLOT["left"]}" y1="{y_of(top_p):.1f}" x2="{PLOT["right"]}" y2="{y_of(top_p):.1f}"/>'
-        f'<path class="curve" d="{curve_path(running, scale)}"/>'
+        f'<path class="curve" d="{curve or curve_path(running, scale)}"/>'
         f'<line class="cut-line" x1="{x_cut:.1f}" y1="{PLOT["top"]}" x2="{x_cut:.1f}" y2="{PLOT["bottom"]}"/>'
         f'<text class="p-label" x="{PLOT["right"] + 4}" y="{y_of(top_p) + 4:.1f}">p = {top_p:g}</text>'
         f'{tick_marks(scale)}'

@@ -16,7 +16,7 @@ import numpy as np
 import sampling
 
 from .base import Choice, Number, View, widget
-from .charts import Row, count, note, percent, prob_table, shown_token
+from .charts import Row, count, note, percent, prob_table, remembered, shown_token
 from .examples import ALL_CHOICES, EXAMPLES, GPT2_VOCABULARY, Example
 from .listing import example_note, listed_count, rest_row
 from .words import quoted, setting
@@ -24,26 +24,33 @@ from .words import quoted, setting
 
 @dataclass(frozen=True)
 class Stage:
-    """One step of the pipeline: its name, its setting and the logits after it."""
+    """One step of the pipeline: its name, its setting, the logits after it and how many
+    tokens those leave (counted once per array: an off step passes its input on)."""
 
     name: str
     value: float | int | None
     logits: np.ndarray
+    left: int = -1
 
-    @property
-    def left(self) -> int:
-        return int(np.count_nonzero(self.logits > -np.inf))
+    def __post_init__(self):
+        if self.left < 0:
+            object.__setattr__(self, "left", int(np.count_nonzero(self.logits > -np.inf)))
 
 
-def run_stages(logits: np.ndarray, temperature: float, top_k, top_p, min_p) -> list[Stage]:
-    """Temperature, then each filter on what the previous step left (an off filter passes all)."""
-    scaled = sampling.sampling_stages(logits, temperature=temperature).scaled   # handles 0 (greedy) too
+def run_stages(logits: np.ndarray, temperature: float, top_k, top_p, min_p, scaled=None) -> list[Stage]:
+    """Temperature, then each filter on what the previous step left (an off filter passes all).
+    scaled: the logits after temperature, when the caller has them (sampling_stages(...).scaled)."""
+    if scaled is None:
+        scaled = sampling.sampling_stages(logits, temperature=temperature).scaled   # handles 0 (greedy) too
     stages = [Stage("temperature", temperature, scaled)]
     steps = (("top-k", top_k, sampling.apply_top_k), ("top-p", top_p, sampling.apply_top_p),
              ("min-p", min_p, sampling.apply_min_p))
     for name, value, apply in steps:
-        previous = stages[-1].logits
-        stages.append(Stage(name, value, previous if value is None else apply(previous, value)))
+        previous = stages[-1]
+        if value is None:
+            stages.append(Stage(name, value, previous.logits, previous.left))
+        else:
+            stages.append(Stage(name, value, apply(previous.logits, value)))
     return stages
 
 
@@ -51,14 +58,18 @@ STEP_NAMES = ("kept", "greedy", "top-k", "top-p", "min-p")   # what removed a to
 
 
 def removed_by(stages: list[Stage]) -> np.ndarray:
-    """For each token, a code into STEP_NAMES: the step that removed it (0 if it survived)."""
-    who = np.zeros(stages[0].logits.size, dtype=np.int8)
-    alive = np.ones(stages[0].logits.size, dtype=bool)
-    for code, stage in enumerate(stages, start=1):   # temperature removes only when greedy
-        gone = alive & (stage.logits == -np.inf)
-        who[gone] = code
-        alive &= ~gone
-    return who
+    """For each token, a code into STEP_NAMES: the step that removed it (0 if it survived).
+
+    A step only ever removes, so a token's code follows from how many steps in a row it
+    survived: all of them, 0; the first k, k + 1 (temperature removes only when greedy).
+    """
+    survived = np.zeros(stages[0].logits.size, dtype=np.int8)
+    for stage in stages:
+        if stage.left < stage.logits.size:   # a step that removed nothing changes no count
+            survived += stage.logits > -np.inf
+        else:
+            survived += 1
+    return np.where(survived == len(stages), 0, survived + 1).astype(np.int8)
 
 
 def rest_removal(who: np.ndarray, start: int) -> str:
@@ -119,11 +130,14 @@ def pipeline_list(ex: Example, stages: list[Stage], final: sampling.SamplingStag
     Number("min_p", "Min-p", default=None, min=0.0, max=1.0, step=0.01, optional=True,
            control="number", help="Empty for off; from 0 to 1."),
 ])
+@remembered
 def explorer_view(example: str, temperature: float, top_k, top_p, min_p) -> View:
     ex = EXAMPLES[example]
     final = sampling.sampling_stages(ex.logits, temperature=temperature, top_k=top_k, top_p=top_p, min_p=min_p)
-    stages = run_stages(ex.logits, temperature, top_k, top_p, min_p)
-    at_t = sampling.softmax(final.scaled)
+    stages = run_stages(ex.logits, temperature, top_k, top_p, min_p, scaled=final.scaled)
+    # With every filter off, the final distribution is the one at T: softmax of the same logits.
+    filtered = any(value is not None for value in (top_k, top_p, min_p))
+    at_t = sampling.softmax(final.scaled) if filtered else final.probs
     table = prob_table(f"{ex.label}: every stage, in the order applied",
                        ("Score", "\u00f7 T", "p at T", "Removed by"), explorer_rows(ex, final, at_t, removed_by(stages)),
                        bar_header="Sampled from", phone_hides=(0, 2))

@@ -8,13 +8,15 @@ the nucleus can hold thousands of tokens.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
 import sampling
 
 from .base import Choice, Number, View, widget
-from .charts import Row, count, note, percent, prob_table, running_total_chart, stats
+from .charts import (RankScale, Row, count, curve_path, note, percent, prob_table, remembered,
+                     running_total_chart, stats)
 from .examples import ALL_CHOICES, EXAMPLES, Example
 from .listing import SMALL_ENOUGH, example_note, listed_count, rest_row
 
@@ -35,8 +37,24 @@ class Nucleus:
 
 def nucleus_of(ex: Example, top_p: float) -> Nucleus:
     stages = sampling.sampling_stages(ex.logits, top_p=top_p)
-    probs = sampling.softmax(ex.logits)
-    return Nucleus(probs, np.cumsum(probs), stages.probs, int(stages.kept.sum()))
+    probs, running = ranked_mass(ex.key)
+    return Nucleus(probs, running, stages.probs, int(stages.kept.sum()))
+
+
+@lru_cache(maxsize=None)   # one per example: they do not depend on p
+def ranked_mass(key: str) -> tuple[np.ndarray, np.ndarray]:
+    """An example's distribution before the cut, and its running total by rank (read-only)."""
+    probs = sampling.softmax(EXAMPLES[key].logits)
+    running = np.cumsum(probs)
+    probs.flags.writeable = running.flags.writeable = False
+    return probs, running
+
+
+@lru_cache(maxsize=None)
+def curve_of(key: str) -> str:
+    """The running-total curve of an example, as an SVG path (the same for every p)."""
+    running = ranked_mass(key)[1]
+    return curve_path(running, RankScale(running.size))
 
 
 def running_text(ex: Example, total: float) -> str:
@@ -80,13 +98,15 @@ def chart_description(ex: Example, nuc: Nucleus, top_p: float) -> str:
     Number("top_p", "Top-p", default=0.9, min=0.0, max=1.0, step=0.01, control="range",
            help="Keep the most likely tokens until their probabilities add up to p."),
 ])
+@remembered
 def top_p_view(example: str, top_p: float) -> View:
     ex = EXAMPLES[example]
     nuc = nucleus_of(ex, top_p)
     figures = stats([("Nucleus", f"{count(nuc.size)} of {count(ex.size)} tokens"),
                      ("Mass kept", percent(nuc.mass)),
                      ("Smallest kept", percent(float(nuc.probs[nuc.size - 1]), 3))])
-    chart = running_total_chart(nuc.running, top_p, nuc.size, chart_description(ex, nuc, top_p))
+    chart = running_total_chart(nuc.running, top_p, nuc.size, chart_description(ex, nuc, top_p),
+                                curve=curve_of(example))
     table = prob_table(f"{ex.label} by rank, with the running total; the nucleus ends at the marked line",
                        ("Running total", "After top\u2011p"), nucleus_rows(ex, nuc))
     summary = (f"With p = {top_p:g}, the nucleus after {ex.label} holds {count(nuc.size)} of "

@@ -24,6 +24,7 @@
   const pending = new Map();       // request id -> widget root
   const queued = new Map();        // widget root -> latest state waiting to be sent
   let worker = null;
+  let downloader = null;
   let ready = false;
   let restarts = 0;
   const redraw = new Set();       // widgets whose request a dead worker took with it
@@ -38,10 +39,18 @@
     }
   }
 
+  // Chromium gives scripts "" for a number box holding what is not a number ("1e", "--"), as for
+  // an empty one, which an optional setting takes as "off". Such a box sends NOT_A_NUMBER instead,
+  // which Python refuses with the control's own message.
+  const NOT_A_NUMBER = "not a number";
+
   function stateOf(root, submitter) {
     const form = root.querySelector("form");
     const state = {};
     for (const [name, value] of new FormData(form, submitter || null)) state[name] = value;
+    for (const input of form.querySelectorAll('input[type="number"]')) {
+      if (input.name && input.validity.badInput) state[input.name] = NOT_A_NUMBER;
+    }
     return state;
   }
 
@@ -69,13 +78,50 @@
     }
   }
 
+  // The new view is patched into the old one rather than replacing it: a slider step changes a
+  // few numbers, bars and classes, and patching leaves every other node as it was, so the browser
+  // restyles and lays out less (for the top-p widget, half the time per step; README, "Speed").
+  function showView(view, html) {
+    const next = document.createElement("template");
+    next.innerHTML = html;
+    patch(view, next.content);
+  }
+
+  // Make target's children equal to source's (source is consumed): same kinds of node in the
+  // same places are updated in place; anything else is replaced.
+  function patch(target, source) {
+    const now = target.childNodes;
+    const wanted = source.childNodes;
+    if (now.length !== wanted.length) {
+      target.replaceChildren(...wanted);
+      return;
+    }
+    for (let i = wanted.length - 1; i >= 0; i--) {   // backwards: a replaced node leaves source
+      const old = now[i];
+      const fresh = wanted[i];
+      if (old.nodeType !== fresh.nodeType || old.nodeName !== fresh.nodeName) {
+        old.replaceWith(fresh);
+      } else if (old.nodeType === Node.ELEMENT_NODE) {
+        for (const { name, value } of fresh.attributes) {
+          if (old.getAttribute(name) !== value) old.setAttribute(name, value);
+        }
+        for (const { name } of [...old.attributes]) {
+          if (!fresh.hasAttribute(name)) old.removeAttribute(name);
+        }
+        patch(old, fresh);
+      } else if (old.nodeValue !== fresh.nodeValue) {
+        old.nodeValue = fresh.nodeValue;
+      }
+    }
+  }
+
   function applyReply(reply) {
     const root = pending.get(reply.id);
     if (!root) return;
     pending.delete(reply.id);
     root.removeAttribute("aria-busy");
     if (reply.type === "view") {
-      root.querySelector(".view").innerHTML = reply.html;
+      showView(root.querySelector(".view"), reply.html);
       root.querySelector(".summary").textContent = reply.summary;
       const form = root.querySelector("form");
       for (const [name, value] of Object.entries(reply.state || {})) {
@@ -122,8 +168,19 @@
     });
   }
 
+  // Two workers: Python's, and one that downloads and unpacks the heap snapshot and the wheels
+  // meanwhile, on the other core, then hands them over on a channel of their own (download.js).
   async function servedWorker() {
-    return new Worker(new URL("worker.js", SCRIPT_URL));
+    const made = new Worker(new URL("worker.js", SCRIPT_URL));
+    downloader = new Worker(new URL("download.js", SCRIPT_URL), { name: "download" });
+    downloader.onerror = (event) => {
+      event.preventDefault();
+      restartWorker(event.message || "the download worker stopped");
+    };
+    const channel = new MessageChannel();
+    downloader.postMessage({ indexURL: new URL("../pyodide/", SCRIPT_URL).href, port: channel.port1 }, [channel.port1]);
+    made.postMessage({ type: "bytes", port: channel.port2 }, [channel.port2]);
+    return made;
   }
 
   // From disk, classic scripts still load: offline/runtime.js (loaded only in this mode, so
@@ -157,7 +214,9 @@
 
   function restartWorker(reason) {
     if (worker) worker.terminate();
+    if (downloader) downloader.terminate();   // closes itself when done; this is for a failure
     worker = null;
+    downloader = null;
     for (const root of [...pending.values(), ...queued.keys()]) redraw.add(root);
     pending.clear();
     queued.clear();
@@ -188,5 +247,8 @@
   }
 
   roots.forEach(wire);
-  startWorker();
+  // Python starts once the page has been painted: its downloads and start-up never hold up the
+  // first view of the article (requestAnimationFrame runs just before the next paint; the
+  // timeout, just after it).
+  requestAnimationFrame(() => setTimeout(startWorker, 0));
 })();

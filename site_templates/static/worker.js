@@ -2,24 +2,40 @@
 // It runs only widgets.handle(), which draws registered widgets; it never runs code sent by the page.
 //
 // Messages, page -> worker:
-//   {type: "render", id, widget, state}      draw one widget for this state of its controls
+//   {type: "bytes", port}                    over HTTP, sent first: the MessagePort on which the
+//                                            download worker (download.js) delivers the heap
+//                                            snapshot and the wheels' files
 //   {type: "files", indexURL, files}         file:// only, sent first: the runtime's files,
 //                                            {name: gzip + base64 text}, since there this worker
 //                                            can fetch nothing
+//   {type: "render", id, widget, state}      draw one widget for this state of its controls
 // Messages, worker -> page:
 //   {type: "stage", stage, message?}         downloading | unpacking | starting | ready | failed
 //   {type: "reply", reply}                   widgets.handle's answer to one render: its id and
 //                                            type (view | invalid | error) and what goes with it
 //
 // Two ways to start. Over HTTP this file is the worker's script and loads Pyodide from the site's
-// pyodide/ folder. Opened from disk, the page builds the worker from Pyodide's scripts followed by
-// this file (offline/runtime.js), so loadPyodide already exists and the files come as a message.
+// pyodide/ folder. Opened from disk, the page builds the worker from Pyodide's scripts, then
+// download.js, then this file (offline/runtime.js), so loadPyodide already exists and the files
+// come as a message.
+//
+// Start-up is what a reader waits for (README, "Speed"). So:
+// - Pyodide's own files are requested at this worker's first line, all at once (answerEarly);
+// - the snapshot and the wheels are downloaded and unpacked by download.js, over HTTP in a second
+//   worker, on the other core, while this one loads Pyodide;
+// - Python starts from the heap snapshot (pyodide/snapshot.bin.gz, made by the build) of an
+//   interpreter that has booted and imported the standard modules the site uses;
+// - the wheels' files are written straight into site-packages (no loadPackage, whose unzip in
+//   Python costs half a second); their extension modules load when first imported.
+// Each step ends with a performance mark ("python:..."), which bench/bench_site.py reads.
 "use strict";
 
 const FROM_PAGE = typeof loadPyodide === "function";
 let handle = null;
 let receiveFiles = null;
 const filesFromPage = new Promise((resolve) => { receiveFiles = resolve; });
+let receivePort = null;
+const portFromPage = new Promise((resolve) => { receivePort = resolve; });
 
 function post(message) {
   self.postMessage(message);
@@ -33,13 +49,101 @@ async function boot() {
   } else {
     post({ type: "stage", stage: "downloading" });
     indexURL = new URL("../pyodide/", self.location.href).href;
-    importScripts(indexURL + "pyodide.js");
   }
-  const pyodide = await loadPyodide({ indexURL });
+  const lock = answerEarly(indexURL, ["pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"]);
+  const prepared = deliveries();
+  if (FROM_PAGE) prepare(indexURL, prepared.deliver).catch(prepared.fail);
+  else portFromPage.then((port) => { port.onmessage = ({ data }) => prepared.deliver(data.kind, data.value); });
+  if (!FROM_PAGE) importScripts(indexURL + "pyodide.js");
+  const pyodide = await startPython(indexURL, (await lock).snapshot, prepared.snapshot);
+  performance.mark("python:started");
   post({ type: "stage", stage: "starting" });
-  await pyodide.loadPackage(["sampling"], { messageCallback: () => {} });
+  install(pyodide, await prepared.wheels);
+  performance.mark("python:installed");
   handle = pyodide.pyimport("widgets").handle;
+  performance.mark("python:ready");
   post({ type: "stage", stage: "ready" });
+}
+
+// Request Pyodide's own files now, in parallel, and answer its later fetch() of each with the
+// download already under way (it would ask for them one after another, the wasm only once its
+// 1.2 MB script has loaded). Returns the lock, parsed.
+function answerEarly(indexURL, names) {
+  const early = new Map(names.map((name) => [indexURL + name, fetch(indexURL + name)]));
+  const plainFetch = self.fetch;
+  self.fetch = (resource, init) => {
+    const url = String(resource.url || resource);
+    const started = early.get(url);
+    if (!started) return plainFetch(resource, init);
+    early.delete(url);                         // each download is handed over once
+    return started.then((response) => response.clone());
+  };
+  return self.fetch(indexURL + "pyodide-lock.json").then((response) => response.json());
+}
+
+// What download.js delivers: {snapshot, wheels} as promises, and the functions that settle them.
+function deliveries() {
+  const settle = {};
+  const promises = {};
+  for (const kind of ["snapshot", "wheels"]) {
+    promises[kind] = new Promise((resolve, reject) => { settle[kind] = { resolve, reject }; });
+    promises[kind].catch(() => {});           // handled where awaited
+  }
+  const fail = (error) => { for (const kind in settle) settle[kind].reject(error); };
+  const deliver = (kind, value) => (kind === "error" ? fail(new Error(value)) : settle[kind].resolve(value));
+  return { ...promises, deliver, fail };
+}
+
+// Pyodide from its heap snapshot when the site has one (the lock's "snapshot" entry), booted from
+// scratch otherwise, or if the snapshot cannot be restored: it is experimental in Pyodide 0.27.
+async function startPython(indexURL, entry, snapshot) {
+  if (entry) {
+    const instantiate = WebAssembly.instantiateStreaming;
+    try {
+      const heap = waitForHeap(entry.size, snapshot);
+      WebAssembly.instantiateStreaming = async (...args) => (await Promise.all([instantiate(...args), heap.filled]))[0];
+      const pyodide = await loadPyodide({ indexURL, _loadSnapshot: heap.bytes });
+      const random = pyodide.pyimport("random");
+      random.seed();                           // the snapshot's generator is the same for everyone
+      random.destroy();
+      return pyodide;
+    } catch (error) {
+      console.warn("Python starts without its snapshot:", error);
+    } finally {
+      WebAssembly.instantiateStreaming = instantiate;
+    }
+  }
+  return loadPyodide({ indexURL });
+}
+
+// loadPyodide needs the snapshot's length at once (to size the heap), its bytes only when it
+// restores them, after the wasm is instantiated. So it gets a buffer of that length now, and the
+// instantiation it asks for is made to wait until the download has filled it (startPython):
+// meanwhile Pyodide's script sets up and the wasm compiles. A failed download leaves zeros, which
+// Pyodide refuses as a snapshot, and Python boots without.
+function waitForHeap(size, snapshot) {
+  const bytes = new Uint8Array(size);
+  const filled = snapshot.then((got) => { if (got && got.length === size) bytes.set(got); }, () => {});
+  return { bytes, filled };
+}
+
+// Write the wheels' files into site-packages, as installing them would.
+function install(pyodide, wheels) {
+  const sys = pyodide.pyimport("sys");
+  const sitePackages = sys.path.toJs().find((folder) => folder.endsWith("site-packages"));
+  for (const files of wheels) {
+    for (const [path, bytes] of files) {
+      const target = sitePackages + "/" + path;
+      pyodide.FS.mkdirTree(target.slice(0, target.lastIndexOf("/")));
+      pyodide.FS.writeFile(target, bytes, { canOwn: true });
+    }
+  }
+  // Only this folder's listing is stale. (importlib.invalidate_caches() would also re-read the
+  // standard library's zip directory: half a second.)
+  const finders = sys.path_importer_cache;
+  const finder = finders.get(sitePackages);
+  if (finder) finder.invalidate_caches();
+  for (const proxy of [finder, finders, sys]) if (proxy) proxy.destroy();
 }
 
 // Decode the files the page sent, then answer Pyodide's fetch() calls from them by file name.
@@ -67,11 +171,6 @@ function base64Bytes(text) {
   return bytes;
 }
 
-async function gunzip(bytes) {
-  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
-}
-
 const booted = boot().catch((error) => {
   post({ type: "stage", stage: "failed", message: String(error && error.message || error) });
   throw error;
@@ -81,6 +180,10 @@ self.onmessage = async (event) => {
   const request = event.data;
   if (request && request.type === "files") {
     receiveFiles(request);
+    return;
+  }
+  if (request && request.type === "bytes") {
+    receivePort(request.port);
     return;
   }
   try {
