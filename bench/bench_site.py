@@ -14,7 +14,9 @@ in the same run, visits alternating. Figures are medians over the runs, with min
 - first contentful paint of the article;
 - time until the first widget is ready, cold (new browser context) and warm (second visit, same
   context: HTTP cache and service worker), and where a cold start spends it (the worker's
-  "python:..." performance marks: Python started, wheels installed, widgets imported);
+  "python:..." performance marks: Python started, wheels installed, widgets imported, first
+  figure and every figure drawn); and until every widget of the article is ready (they go live one
+  by one, in the page's order);
 - the same for the baseline, cold and warm, and the ratio;
 - slider input-to-paint latency, p50 and p95 over --steps steps, of the explorer widget and of
   the top-p widget at real vocabulary scale, scrolled into view: each step sets the slider,
@@ -57,7 +59,7 @@ READY_TIMEOUT_MS = 120_000
 # Installed before any page script: records when a widget (or the baseline) becomes ready,
 # and every long task, on the page's own clock.
 PROBE = """
-window.__bench = { ready: null, longTasks: [] };
+window.__bench = { ready: null, allReady: null, longTasks: [] };
 try {
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) window.__bench.longTasks.push([e.startTime, e.duration]);
@@ -66,6 +68,10 @@ try {
 new MutationObserver(() => {
   if (window.__bench.ready === null && document.querySelector('[data-stage="ready"]')) {
     window.__bench.ready = performance.now();
+  }
+  if (window.__bench.allReady === null && window.__bench.ready !== null
+      && !document.querySelector('[data-widget]:not([data-stage="ready"])')) {
+    window.__bench.allReady = performance.now();
   }
 }).observe(document, { subtree: true, attributes: true, attributeFilter: ["data-stage"] });
 """
@@ -158,6 +164,7 @@ def visit(page, url: str) -> dict:
     page.on("requestfinished", lambda r: requests.append((r.url, time.time() * 1000)))
     page.goto(url)
     page.wait_for_selector('[data-stage="ready"]', timeout=READY_TIMEOUT_MS, state="attached")
+    page.wait_for_function("() => window.__bench.allReady !== null", timeout=READY_TIMEOUT_MS)
     probe = page.evaluate("() => window.__bench")
     origin = page.evaluate("() => performance.timeOrigin")
     fcp = page.evaluate("() => (performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime")
@@ -169,7 +176,7 @@ def visit(page, url: str) -> dict:
         except Exception:  # the download worker closes itself once done
             pass
     fetched = [path for path, at in requests if at <= origin + probe["ready"]]
-    return {"fcp_ms": fcp, "ready_ms": probe["ready"], "long_tasks": len(long_tasks),
+    return {"fcp_ms": fcp, "ready_ms": probe["ready"], "all_ready_ms": probe["allReady"], "long_tasks": len(long_tasks),
             "longest_task_ms": max(long_tasks, default=0.0), "marks": marks, "fetched": fetched}
 
 
@@ -232,7 +239,7 @@ def bytes_by_file(urls: list[str], folders: dict[str, Path]) -> dict:
 
 
 def summarize(site_runs: list[dict], base_runs: list[dict], sliders: dict, folders: dict) -> dict:
-    keys = ("fcp_ms", "ready_ms", "long_tasks", "longest_task_ms")
+    keys = ("fcp_ms", "ready_ms", "all_ready_ms", "long_tasks", "longest_task_ms")
     figures = {
         "site": {f"{v}_{key}": spread([r[v][key] for r in site_runs]) for v in ("cold", "warm") for key in keys},
         "baseline": {f"{v}_{key}": spread([r[v][key] for r in base_runs]) for v in ("cold", "warm") for key in keys},
@@ -262,6 +269,8 @@ def report(figures: dict) -> str:
              row("first contentful paint, cold", site["cold_fcp_ms"]),
              row("first widget ready, cold", site["cold_ready_ms"]),
              row("first widget ready, warm", site["warm_ready_ms"]),
+             row("every widget ready, cold", site["cold_all_ready_ms"]),
+             row("every widget ready, warm", site["warm_all_ready_ms"]),
              row("bare baseline ready, cold", base["cold_ready_ms"]),
              row("bare baseline ready, warm", base["warm_ready_ms"]),
              f"  ratio ours / baseline: cold {figures['ratio_ready_cold']:.2f}, warm {figures['ratio_ready_warm']:.2f}",

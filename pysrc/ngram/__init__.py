@@ -20,42 +20,7 @@ browser never needs it (it is not in ``__all__``, so ``import *`` does not
 compute it).
 """
 
-from .corpus import LICENCE, clean_text, corpus_info, corpus_text, held_out_text
-from .decoding import (
-    COMPARISON_K,
-    METHOD_PARAMS,
-    METHODS,
-    NUCLEUS_P,
-    Generation,
-    Progress,
-    Step,
-    generate,
-    generate_steps,
-)
-from .metrics import (
-    RepeatingTail,
-    distinct_n,
-    ends_in_repetition,
-    repeating_tail,
-    repetition_start,
-)
-from .model import Model, train
-from .shipped import (
-    Comparison,
-    default_comparison,
-    default_model,
-    use_comparison,
-    use_model_bytes,
-)
-from .table import (
-    PAPER_REPETITION_PERCENT,
-    TABLE_METHODS,
-    decoding_table,
-    passages_from_text,
-    prompts_from_text,
-    reference_row,
-)
-from .tokens import BOS, EOS, UNK
+import importlib
 
 __all__ = [
     "BOS",
@@ -96,8 +61,38 @@ __all__ = [
 ]
 
 
+# Where each name lives. Importing this package imports none of its modules: each is
+# imported when one of its names is first used (PEP 562), so the browser, which only
+# draws from the shipped model, never loads the corpus and training code, and a page
+# that has no generate widget does not load the model at all.
+_HOMES = {
+    "corpus": ("LICENCE", "clean_text", "corpus_info", "corpus_text", "held_out_text"),
+    "decoding": ("COMPARISON_K", "METHOD_PARAMS", "METHODS", "NUCLEUS_P", "Generation", "Progress",
+                 "Step", "generate", "generate_steps"),
+    "metrics": ("RepeatingTail", "distinct_n", "ends_in_repetition", "repeating_tail",
+                "repetition_start"),
+    "model": ("Model", "train"),
+    "shipped": ("Comparison", "default_comparison", "default_model", "use_comparison",
+                "use_model_bytes"),
+    "table": ("PAPER_REPETITION_PERCENT", "TABLE_METHODS", "decoding_table", "passages_from_text",
+              "prompts_from_text", "reference_row"),
+    "tokens": ("BOS", "EOS", "UNK"),
+}
+_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
+assert sorted(_HOME_OF) == sorted(__all__)
+
+
 def __getattr__(name: str):
-    """Compute ``CORPUS`` on first access (PEP 562)."""
+    """A public name, from its module on first use; ``CORPUS`` computed on first access."""
     if name == "CORPUS":
+        from .corpus import corpus_info
         return corpus_info()
+    if name in _HOME_OF:
+        value = getattr(importlib.import_module(f".{_HOME_OF[name]}", __name__), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

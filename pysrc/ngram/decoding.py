@@ -19,12 +19,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 import sampling
 
-from .model import Model
+if TYPE_CHECKING:   # annotations only: the model's module loads with the model
+    from .model import Model
 
 NUCLEUS_P = 0.95  # the nucleus size recorded at every step uses this p
 COMPARISON_K = 40  # the fixed k shown beside it, unless the method is top-k

@@ -140,6 +140,12 @@ def load_extra_widgets(folder: Path | None, paths: Paths) -> list[Path]:
     return modules
 
 
+def widget_index() -> bytes:
+    """Which module registers each widget, for the browser to import only what it draws."""
+    index = {name: w.view.__module__ for name, w in sorted(widgets.REGISTRY.items())}
+    return (json.dumps(index, indent=1) + "\n").encode()
+
+
 def article_facts() -> dict:
     from widgets import facts
     return facts.compute()
@@ -180,6 +186,7 @@ def build_site(root: Path, out: Path, content: Path | None = None) -> None:
     try:
         extra = load_extra_widgets(config.widgets, paths)
         package_data = models.prepare(paths.cache)  # the n-gram model, for the widgets and facts
+        package_data[f"widgets/{widgets.INDEX_FILE}"] = widget_index()
         pages, files = render_site(paths, config)
         out.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.building-"))

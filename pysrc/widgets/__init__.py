@@ -8,24 +8,56 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import pkgutil
 
 from .base import REGISTRY, InputError, View, Widget
 
-__all__ = ["REGISTRY", "InputError", "View", "Widget", "handle", "render"]
+__all__ = ["REGISTRY", "InputError", "View", "Widget", "handle", "load", "render"]
 
-# Every module of this package may register widgets: an author adds a widget by
-# adding a file, here or in the folder the site's config names (copied in by the build).
-for _module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
-    importlib.import_module(f"{__name__}.{_module}")
+# Which module registers each widget ({widget name: module name}). The build writes it into the
+# browser's wheel (sitegen.site.widget_index), so that the browser imports only the modules of
+# the widgets it draws, each when first asked: the first figure on a page goes live without
+# waiting for the others' imports (nor the language model's). Without it (the build, the tests)
+# every module of this package is imported now, as an author adds a widget by adding a file,
+# here or in the folder the site's config names (copied in by the build).
+INDEX_FILE = "index.json"
+
+
+def _read_index() -> dict[str, str] | None:
+    try:
+        with open(os.path.join(os.path.dirname(__file__), INDEX_FILE), encoding="utf-8") as file:
+            return json.load(file)
+    except FileNotFoundError:
+        return None
+
+
+def load_all() -> None:
+    for name in sorted(m.name for m in pkgutil.iter_modules(__path__)):
+        importlib.import_module(f"{__name__}.{name}")
+
+
+INDEX = _read_index()
+if INDEX is None:
+    load_all()
+
+
+def load(name: str) -> Widget:
+    """The widget `name`, importing its module first if need be (raises InputError if none)."""
+    if name not in REGISTRY:
+        if INDEX is not None and name in INDEX:
+            importlib.import_module(INDEX[name])
+        else:
+            load_all()
+    if name not in REGISTRY:
+        raise InputError("widget", f"there is no widget {name!r}; the widgets are "
+                                   f"{', '.join(sorted(REGISTRY))}.")
+    return REGISTRY[name]
 
 
 def render(name: str, raw_state: dict) -> View:
     """Check the values and draw widget `name` (raises InputError for a bad value)."""
-    if name not in REGISTRY:
-        raise InputError("widget", f"there is no widget {name!r}; the widgets are "
-                                   f"{', '.join(sorted(REGISTRY))}.")
-    return REGISTRY[name].render(raw_state)
+    return load(name).render(raw_state)
 
 
 def reply_for(request: dict) -> dict:

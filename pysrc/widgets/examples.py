@@ -15,6 +15,8 @@ numbers. Tokens keep their leading space, as GPT-2's do.
 """
 from __future__ import annotations
 
+import operator
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -23,7 +25,32 @@ import numpy as np
 GPT2_VOCABULARY = 50_257
 
 
-@dataclass(frozen=True)
+class RankedTokens(Sequence):
+    """The named tokens, then "token #N" for every further rank N up to `size`.
+
+    Made on demand: a view lists a handful of the 50,257, and building them all
+    would cost a quarter of a second of the browser's start-up.
+    """
+
+    def __init__(self, named: tuple[str, ...], size: int) -> None:
+        self.named = named
+        self.size = size
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(self.size)))
+        i = operator.index(index)
+        if i < 0:
+            i += self.size
+        if not 0 <= i < self.size:
+            raise IndexError(f"rank {index} is outside the {self.size:,} tokens")
+        return self.named[i] if i < len(self.named) else f"token #{i + 1}"
+
+
+@dataclass(frozen=True, eq=False)
 class Example:
     """One prompt and the model's scores for the tokens that could come next.
 
@@ -33,8 +60,8 @@ class Example:
 
     key: str
     prompt: str
-    tokens: tuple[str, ...]
-    scores: tuple[float, ...]   # the model's logits, one per token, highest first
+    tokens: Sequence[str]
+    scores: Sequence[float]   # the model's logits, one per token, highest first
 
     @property
     def size(self) -> int:
@@ -53,14 +80,14 @@ class Example:
 
 
 def power_law_tail(last_score: float, first_rank: int, size: int,
-                   gap: float = 0.6, slope: float = 1.3) -> tuple[float, ...]:
+                   gap: float = 0.6, slope: float = 1.3) -> np.ndarray:
     """Scores for ranks first_rank..size: `gap` below the last named token, then
     falling by `slope` per unit of log(rank), so probability ~ rank ** -slope.
 
-    Example: power_law_tail(3.0, 11, 12) -> (2.4, 2.287...)
+    Example: power_law_tail(3.0, 11, 12) -> array([2.4, 2.287...])
     """
     ranks = np.arange(first_rank, size + 1, dtype=np.float64)
-    return tuple((last_score - gap - slope * np.log(ranks / first_rank)).tolist())
+    return last_score - gap - slope * np.log(ranks / first_rank)
 
 
 def with_long_tail(key: str, prompt: str, named: list[tuple[str, float]], size: int) -> Example:
@@ -69,11 +96,10 @@ def with_long_tail(key: str, prompt: str, named: list[tuple[str, float]], size: 
     Tail tokens are called by their rank ("token #11"), since they stand for
     no particular word.
     """
-    first_rank = len(named) + 1
-    tail_tokens = tuple(f"token #{rank}" for rank in range(first_rank, size + 1))
-    tail_scores = power_law_tail(named[-1][1], first_rank, size)
     tokens, scores = zip(*named)
-    return Example(key, prompt, tuple(tokens) + tail_tokens, tuple(scores) + tail_scores)
+    all_scores = np.concatenate([scores, power_law_tail(scores[-1], len(named) + 1, size)])
+    all_scores.flags.writeable = False
+    return Example(key, prompt, RankedTokens(tokens, size), all_scores)
 
 
 EXAMPLES = {

@@ -17,6 +17,7 @@
     starting: "Starting Python\u2026",
     ready: "Live: computed by Python in your browser.",
     failed: "Python could not start, so this figure stays as it was built",
+    broken: "Python could not draw this figure here, so it stays as it was built.",
   };
   const LOADING = new Set(["downloading", "unpacking", "starting"]);   // all "loading" for tests
   const REQUEST_TIMEOUT_MS = 20000;
@@ -25,16 +26,21 @@
   const queued = new Map();        // widget root -> latest state waiting to be sent
   let worker = null;
   let downloader = null;
-  let ready = false;
+  const live = new Set();          // the widget roots Python has drawn once and now answers for
   let restarts = 0;
   const redraw = new Set();       // widgets whose request a dead worker took with it
   let nextId = 1;
 
-  function setStage(stage, detail) {
+  // A stage for every figure, or (figure given) for one: each goes live on its own (worker.js).
+  function setStage(stage, detail, figure) {
     const contractStage = LOADING.has(stage) ? "loading" : stage;
-    for (const root of roots) {
+    for (const root of figure === undefined ? roots : [roots[figure]]) {
+      if (!root) continue;
+      if (contractStage === "ready") live.add(root);
+      else live.delete(root);
       root.dataset.stage = contractStage;
-      root.querySelector(".stage").textContent = STAGE_TEXT[stage] + (detail ? ": " + detail + "." : "");
+      root.querySelector(".stage").textContent = figure !== undefined && stage === "failed"
+        ? STAGE_TEXT.broken : STAGE_TEXT[stage] + (detail ? ": " + detail + "." : "");
       root.querySelector(".controls-set").disabled = contractStage !== "ready";
     }
   }
@@ -55,7 +61,7 @@
   }
 
   function send(root, state) {
-    if (!ready) return;
+    if (!live.has(root)) return;
     if ([...pending.values()].includes(root)) {
       queued.set(root, state);       // a drag: only the latest state is drawn next
       return;
@@ -141,11 +147,11 @@
   function onMessage(event) {
     const message = event.data;
     if (message.type === "stage") {
-      ready = message.stage === "ready";
-      setStage(message.stage, message.message);
-      if (ready) {
-        for (const root of redraw) send(root, stateOf(root));   // what the reader last set
-        redraw.clear();
+      if (message.figure !== undefined && message.stage === "failed") console.warn(message.message);
+      setStage(message.stage, message.message, message.figure);
+      for (const root of [...redraw].filter((r) => live.has(r))) {
+        redraw.delete(root);
+        send(root, stateOf(root));   // what the reader last set
       }
     } else if (message.type === "reply") {
       applyReply(message.reply);
@@ -153,11 +159,11 @@
   }
 
   function startWorker() {
-    ready = false;
     setStage(FROM_DISK ? "unpacking" : "downloading");
     (FROM_DISK ? bundledWorker() : servedWorker()).then((made) => {
       worker = made;
       worker.onmessage = onMessage;
+      worker.postMessage({ type: "page", widgets: roots.map((root) => ({ widget: root.dataset.widget, state: stateOf(root) })) });
       worker.onerror = (event) => {
         event.preventDefault();
         restartWorker(event.message || "the worker stopped");
@@ -222,7 +228,6 @@
     queued.clear();
     for (const root of roots) root.removeAttribute("aria-busy");
     if (restarts >= MAX_RESTARTS) {
-      ready = false;
       setStage("failed", reason);
       return;
     }

@@ -8,9 +8,13 @@
 //   {type: "files", indexURL, files}         file:// only, sent first: the runtime's files,
 //                                            {name: gzip + base64 text}, since there this worker
 //                                            can fetch nothing
+//   {type: "page", widgets: [{widget, state}]}  sent first too: the page's figures, in the
+//                                            page's order, each with the state of its controls
 //   {type: "render", id, widget, state}      draw one widget for this state of its controls
 // Messages, worker -> page:
-//   {type: "stage", stage, message?}         downloading | unpacking | starting | ready | failed
+//   {type: "stage", stage, message?, figure?}   downloading | unpacking | starting | ready |
+//                                            failed; for every figure, or only for the page's
+//                                            figure number `figure` (its index in "page")
 //   {type: "reply", reply}                   widgets.handle's answer to one render: its id and
 //                                            type (view | invalid | error) and what goes with it
 //
@@ -26,7 +30,11 @@
 // - Python starts from the heap snapshot (pyodide/snapshot.bin.gz, made by the build) of an
 //   interpreter that has booted and imported the standard modules the site uses;
 // - the wheels' files are written straight into site-packages (no loadPackage, whose unzip in
-//   Python costs half a second); their extension modules load when first imported.
+//   Python costs half a second); their extension modules load when first imported;
+// - the figures go live one by one, in the page's order: each is drawn once for the state it was
+//   built with, which imports its widget's module and whatever its view needs (numpy for the
+//   first; the language model only for its own figure), and is then "ready". The reader's
+//   requests go first: they are answered between two of these.
 // Each step ends with a performance mark ("python:..."), which bench/bench_site.py reads.
 "use strict";
 
@@ -36,6 +44,8 @@ let receiveFiles = null;
 const filesFromPage = new Promise((resolve) => { receiveFiles = resolve; });
 let receivePort = null;
 const portFromPage = new Promise((resolve) => { receivePort = resolve; });
+let receiveFigures = null;
+const figuresOnPage = new Promise((resolve) => { receiveFigures = resolve; });
 
 function post(message) {
   self.postMessage(message);
@@ -62,7 +72,27 @@ async function boot() {
   performance.mark("python:installed");
   handle = pyodide.pyimport("widgets").handle;
   performance.mark("python:ready");
-  post({ type: "stage", stage: "ready" });
+}
+
+// Draw each figure of the page once, in order, and tell the page it is live (or that its view
+// failed here, where the build's view succeeded: then it keeps the built view).
+async function goLive(figures) {
+  for (let figure = 0; figure < figures.length; figure++) {
+    const reply = render({ type: "render", id: null, ...figures[figure] });
+    if (reply.type === "view") post({ type: "stage", stage: "ready", figure });
+    else post({ type: "stage", stage: "failed", figure, message: reply.message });
+    if (figure === 0) performance.mark("python:first-figure");
+    await new Promise((resolve) => setTimeout(resolve, 0));   // the reader's requests first
+  }
+  performance.mark("python:all-figures");
+}
+
+function render(request) {
+  try {
+    return JSON.parse(handle(JSON.stringify(request)));
+  } catch (error) {
+    return { id: request.id, type: "error", message: "Python failed: " + String(error.message || error).split("\n").slice(-2).join(" ") };
+  }
 }
 
 // Request Pyodide's own files now, in parallel, and answer its later fetch() of each with the
@@ -175,6 +205,7 @@ const booted = boot().catch((error) => {
   post({ type: "stage", stage: "failed", message: String(error && error.message || error) });
   throw error;
 });
+booted.then(() => figuresOnPage).then(goLive, () => {});
 
 self.onmessage = async (event) => {
   const request = event.data;
@@ -186,6 +217,10 @@ self.onmessage = async (event) => {
     receivePort(request.port);
     return;
   }
+  if (request && request.type === "page") {
+    receiveFigures(Array.isArray(request.widgets) ? request.widgets : []);
+    return;
+  }
   try {
     await booted;
   } catch (error) {
@@ -195,11 +230,5 @@ self.onmessage = async (event) => {
     post({ type: "reply", reply: { id: request && request.id, type: "error", message: "Unknown request." } });
     return;
   }
-  let reply;
-  try {
-    reply = JSON.parse(handle(JSON.stringify(request)));
-  } catch (error) {
-    reply = { id: request.id, type: "error", message: "Python failed: " + String(error.message || error).split("\n").slice(-2).join(" ") };
-  }
-  post({ type: "reply", reply });
+  post({ type: "reply", reply: render(request) });
 };
