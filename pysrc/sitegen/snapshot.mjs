@@ -46,7 +46,8 @@ async function modulesTheSiteImports() {
   const lock = JSON.parse(fs.readFileSync(indexURL + "pyodide-lock.json", "utf8"));
   const sitePackages = python.runPython("import sys; [p for p in sys.path if p.endswith('site-packages')][0]");
   for (const entry of Object.values(lock.packages)) install(python, sitePackages, indexURL + entry.file_name);
-  python.runPython("import importlib; importlib.invalidate_caches(); import widgets");
+  // Every widget module, and the model's, as the browser may import them (they load lazily there).
+  python.runPython("import importlib; importlib.invalidate_caches(); import widgets; widgets.load_all(); import ngram.shipped");
   const standard = python.runPython(`
 import sys
 stdlib = tuple(p + "/" for p in sys.path if p.endswith(".zip"))

@@ -60,12 +60,14 @@ async function boot() {
     post({ type: "stage", stage: "downloading" });
     indexURL = new URL("../pyodide/", self.location.href).href;
   }
-  const lock = answerEarly(indexURL, ["pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"]);
+  const { lock, compiled } = answerEarly(indexURL, ["python_stdlib.zip", "pyodide-lock.json"]);
   const prepared = deliveries();
   if (FROM_PAGE) prepare(indexURL, prepared.deliver).catch(prepared.fail);
   else portFromPage.then((port) => { port.onmessage = ({ data }) => prepared.deliver(data.kind, data.value); });
   if (!FROM_PAGE) importScripts(indexURL + "pyodide.js");
-  const pyodide = await startPython(indexURL, (await lock).snapshot, prepared.snapshot);
+  prepared.snapshot.then(() => performance.mark("python:snapshot-here"), () => {});
+  prepared.wheels.then(() => performance.mark("python:wheels-here"), () => {});
+  const pyodide = await startPython(indexURL, (await lock).snapshot, prepared.snapshot, compiled);
   performance.mark("python:started");
   post({ type: "stage", stage: "starting" });
   install(pyodide, await prepared.wheels);
@@ -97,18 +99,25 @@ function render(request) {
 
 // Request Pyodide's own files now, in parallel, and answer its later fetch() of each with the
 // download already under way (it would ask for them one after another, the wasm only once its
-// 1.2 MB script has loaded). Returns the lock, parsed.
+// 1.2 MB script has loaded). The wasm is compiled as it arrives, meanwhile (startPython hands
+// Pyodide the compiled module). Returns the lock, parsed, and the compiled wasm (promises).
 function answerEarly(indexURL, names) {
   const early = new Map(names.map((name) => [indexURL + name, fetch(indexURL + name)]));
+  const wasmURL = indexURL + "pyodide.asm.wasm";
+  const compiled = WebAssembly.compileStreaming(fetch(wasmURL));
+  compiled.catch(() => {});                    // then Pyodide compiles it itself (startPython)
   const plainFetch = self.fetch;
   self.fetch = (resource, init) => {
     const url = String(resource.url || resource);
+    if (url === wasmURL) return new Promise(() => {});   // never read: see startPython
     const started = early.get(url);
     if (!started) return plainFetch(resource, init);
     early.delete(url);                         // each download is handed over once
     return started.then((response) => response.clone());
   };
-  return self.fetch(indexURL + "pyodide-lock.json").then((response) => response.json());
+  const lock = self.fetch(indexURL + "pyodide-lock.json").then((response) => response.json());
+  return { lock, compiled: compiled.then((module) => ({ module, fetchAgain: () => plainFetch(wasmURL) }),
+                                        () => ({ module: null, fetchAgain: () => plainFetch(wasmURL) })) };
 }
 
 // What download.js delivers: {snapshot, wheels} as promises, and the functions that settle them.
@@ -126,24 +135,37 @@ function deliveries() {
 
 // Pyodide from its heap snapshot when the site has one (the lock's "snapshot" entry), booted from
 // scratch otherwise, or if the snapshot cannot be restored: it is experimental in Pyodide 0.27.
-async function startPython(indexURL, entry, snapshot) {
-  if (entry) {
-    const instantiate = WebAssembly.instantiateStreaming;
-    try {
-      const heap = waitForHeap(entry.size, snapshot);
-      WebAssembly.instantiateStreaming = async (...args) => (await Promise.all([instantiate(...args), heap.filled]))[0];
-      const pyodide = await loadPyodide({ indexURL, _loadSnapshot: heap.bytes });
-      const random = pyodide.pyimport("random");
-      random.seed();                           // the snapshot's generator is the same for everyone
-      random.destroy();
-      return pyodide;
-    } catch (error) {
-      console.warn("Python starts without its snapshot:", error);
-    } finally {
-      WebAssembly.instantiateStreaming = instantiate;
+async function startPython(indexURL, entry, snapshot, compiled) {
+  const instantiate = WebAssembly.instantiateStreaming;
+  let heap = null;
+  // Pyodide asks for its wasm to be fetched and instantiated: it gets the module compiled early
+  // (answerEarly), or, if that failed, the fetch and compilation it asked for.
+  WebAssembly.instantiateStreaming = async (source, imports) => {
+    const { module, fetchAgain } = await compiled;
+    const made = module ? { module, instance: await WebAssembly.instantiate(module, imports) }
+                        : await instantiate(fetchAgain(), imports);
+    performance.mark("python:wasm-compiled");
+    if (heap) await heap.filled;
+    return made;
+  };
+  try {
+    if (entry) {
+      try {
+        heap = waitForHeap(entry.size, snapshot);
+        const pyodide = await loadPyodide({ indexURL, _loadSnapshot: heap.bytes });
+        const random = pyodide.pyimport("random");
+        random.seed();                         // the snapshot's generator is the same for everyone
+        random.destroy();
+        return pyodide;
+      } catch (error) {
+        console.warn("Python starts without its snapshot:", error);
+        heap = null;
+      }
     }
+    return await loadPyodide({ indexURL });
+  } finally {
+    WebAssembly.instantiateStreaming = instantiate;
   }
-  return loadPyodide({ indexURL });
 }
 
 // loadPyodide needs the snapshot's length at once (to size the heap), its bytes only when it
