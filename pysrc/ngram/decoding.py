@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -44,8 +43,7 @@ METHOD_PARAMS: dict[str, dict[str, float]] = {
 METHODS = tuple(METHOD_PARAMS)
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):
     """What happened when one token was chosen."""
 
     token: int
@@ -56,8 +54,7 @@ class Step:
     # width for beam search, the tokens left after truncation when sampling
 
 
-@dataclass(frozen=True)
-class Progress:
+class Progress(NamedTuple):
     """The state after each step of ``generate_steps``.
 
     ``tokens`` are all tokens generated so far.  For beam search they are
@@ -69,15 +66,14 @@ class Progress:
     step: Step
 
 
-@dataclass(frozen=True)
-class Generation:
+class Generation(NamedTuple):
     """A finished generation: the new tokens and one record per token."""
 
     method: str
     params: dict[str, float]
     prompt: tuple[int, ...]
     tokens: tuple[int, ...]
-    steps: tuple[Step, ...] = field(repr=False)
+    steps: tuple[Step, ...]
 
 
 def method_params(method: str, **params: float) -> dict[str, float]:

@@ -31,7 +31,7 @@ import io
 import zipfile
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -49,8 +49,7 @@ LOGITS_CACHE_SIZE = 256
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
-@dataclass(frozen=True)
-class Table:
+class Table(NamedTuple):
     """One order's adjusted counts in compressed sparse row form.
 
     Row ``i`` is the context ``contexts[i]`` (``order - 1`` token ids, rows

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import importlib.resources
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .model import Model
 
@@ -24,8 +24,7 @@ MODEL_RESOURCE = "model.bin"  # inside the ngram package of the site's wheel
 _handed_over: dict[str, object] = {}
 
 
-@dataclass(frozen=True)
-class Comparison:
+class Comparison(NamedTuple):
     """What the article quotes about the model and its decoding table.
 
     corpus:   ``corpus_info()`` of the training text (name, licence, words...).

@@ -13,7 +13,7 @@ tokens in CPython and in Pyodide.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -21,8 +21,7 @@ from ._checks import check_count, check_fraction, check_logits, check_probs, che
 from .core import divide, in_play, min_p_keep, probabilities, scatter, token_ids, top_k_keep, top_p_keep
 
 
-@dataclass(frozen=True)
-class SamplingStages:
+class SamplingStages(NamedTuple):
     """Every stage of one sampling step, as read-only vocabulary-sized arrays.
 
     logits:   the logits as given.

@@ -74,7 +74,7 @@ def reply_for(request: dict) -> dict:
         return {**reply, "type": "error",
                 "message": f"This figure could not be redrawn ({type(problem).__name__}: {problem}); "
                            "it shows the last good view."}
-    return {**reply, "type": "view", "html": view.html, "summary": view.summary, "state": view.state}
+    return {**reply, "type": "view", "html": view.html, "summary": view.summary, "state": dict(view.state)}
 
 
 def handle(message: str) -> str:

@@ -14,8 +14,11 @@ in the worker, before the view runs).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from types import MappingProxyType
+from typing import Any, Callable, Mapping, NamedTuple
+
+# These are plain classes and named tuples, not dataclasses: in the browser, making a dataclass
+# costs 10-20 ms (it compiles its generated methods), and start-up makes a dozen of them.
 
 CONTROLS = ("range", "number", "radio", "button", "text", "hidden", "none")
 
@@ -29,9 +32,8 @@ class InputError(ValueError):
         self.message = message
 
 
-@dataclass(frozen=True)
 class Param:
-    """One parameter of a widget and how it is shown.
+    """One parameter of a widget and how it is shown (set once, never changed).
 
     control: "range" / "number" / "radio" / "text" for a control the reader uses,
     "button" for an action (its value is sent only when pressed), "hidden" for
@@ -39,11 +41,17 @@ class Param:
     the article's directive.
     """
 
-    name: str
-    label: str
-    default: Any
-    control: str = "none"
-    help: str = ""
+    __slots__ = ("name", "label", "default", "control", "help")
+
+    def __init__(self, name: str, label: str, default: Any, control: str = "none", help: str = ""):
+        self.name = name
+        self.label = label
+        self.default = default
+        self.control = control
+        self.help = help
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r})"
 
     def parse(self, raw: Any) -> Any:
         return raw
@@ -52,13 +60,18 @@ class Param:
         return "any value"
 
 
-@dataclass(frozen=True)
 class Number(Param):
-    min: float = -math.inf
-    max: float = math.inf
-    step: float | None = None
-    integer: bool = False
-    optional: bool = False  # an empty value means "off" (None)
+    __slots__ = ("min", "max", "step", "integer", "optional")
+
+    def __init__(self, name: str, label: str, default: Any, control: str = "none", help: str = "", *,
+                 min: float = -math.inf, max: float = math.inf, step: float | None = None,
+                 integer: bool = False, optional: bool = False):
+        super().__init__(name, label, default, control, help)
+        self.min = min
+        self.max = max
+        self.step = step
+        self.integer = integer
+        self.optional = optional  # an empty value means "off" (None)
 
     def accepted(self) -> str:
         kind = "a whole number" if self.integer else "a number"
@@ -78,9 +91,13 @@ class Number(Param):
         return int(value) if self.integer else float(value)
 
 
-@dataclass(frozen=True)
 class Choice(Param):
-    options: tuple[tuple[str, str], ...] = ()  # (value, label) pairs
+    __slots__ = ("options",)
+
+    def __init__(self, name: str, label: str, default: Any, control: str = "none", help: str = "", *,
+                 options: tuple[tuple[str, str], ...] = ()):
+        super().__init__(name, label, default, control, help)
+        self.options = options  # (value, label) pairs
 
     def accepted(self) -> str:
         return "one of " + ", ".join(repr(value) for value, _ in self.options)
@@ -92,9 +109,13 @@ class Choice(Param):
         return raw
 
 
-@dataclass(frozen=True)
 class Text(Param):
-    max_length: int = 200
+    __slots__ = ("max_length",)
+
+    def __init__(self, name: str, label: str, default: Any, control: str = "none", help: str = "", *,
+                 max_length: int = 200):
+        super().__init__(name, label, default, control, help)
+        self.max_length = max_length
 
     def accepted(self) -> str:
         return f"text of at most {self.max_length} characters"
@@ -105,13 +126,15 @@ class Text(Param):
         return raw
 
 
-@dataclass(frozen=True)
 class Button(Param):
     """An action: the parameter is `value` when the button was pressed, else None."""
 
-    default: Any = None
-    control: str = "button"
-    value: str = "press"
+    __slots__ = ("value",)
+
+    def __init__(self, name: str, label: str, default: Any = None, control: str = "button", help: str = "",
+                 *, value: str = "press"):
+        super().__init__(name, label, default, control, help)
+        self.value = value
 
     def parse(self, raw: Any) -> Any:
         return self.value if raw == self.value else None
@@ -132,8 +155,7 @@ def fmt_bound(x: float) -> str:
     return f"{x:g}"
 
 
-@dataclass(frozen=True)
-class View:
+class View(NamedTuple):
     """What a view function returns.
 
     html: the figure (SVG or HTML), self-contained, no scripts.
@@ -143,11 +165,10 @@ class View:
 
     html: str
     summary: str
-    state: dict = field(default_factory=dict)
+    state: Mapping = MappingProxyType({})   # none, and nobody may add to this shared default
 
 
-@dataclass(frozen=True)
-class Widget:
+class Widget(NamedTuple):
     name: str
     title: str
     params: tuple[Param, ...]

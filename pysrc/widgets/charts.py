@@ -11,14 +11,13 @@ from __future__ import annotations
 import functools
 import math
 from collections import OrderedDict
-from dataclasses import dataclass
 from html import escape
+from typing import NamedTuple
 
 import numpy as np
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     """One token of a distribution as the tables show it (or, with rest > 0, many)."""
 
     token: str
@@ -148,8 +147,7 @@ PLOT = {"left": 34, "right": 346, "top": 12, "bottom": 138}
 SAMPLES = 240   # points on a long curve: enough for a smooth line, few enough to send
 
 
-@dataclass(frozen=True)
-class RankScale:
+class RankScale(NamedTuple):
     """Where rank r (1..n) goes along the x axis: linear for a few tokens, log for many."""
 
     n: int

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -50,7 +49,6 @@ class RankedTokens(Sequence):
         return self.named[i] if i < len(self.named) else f"token #{i + 1}"
 
 
-@dataclass(frozen=True, eq=False)
 class Example:
     """One prompt and the model's scores for the tokens that could come next.
 
@@ -58,10 +56,11 @@ class Example:
     head of a long distribution and sum up the rest).
     """
 
-    key: str
-    prompt: str
-    tokens: Sequence[str]
-    scores: Sequence[float]   # the model's logits, one per token, highest first
+    def __init__(self, key: str, prompt: str, tokens: Sequence[str], scores: Sequence[float]):
+        self.key = key
+        self.prompt = prompt
+        self.tokens = tokens
+        self.scores = scores   # the model's logits, one per token, highest first
 
     @property
     def size(self) -> int:

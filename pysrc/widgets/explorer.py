@@ -8,7 +8,7 @@ filters one by one, which gives the same survivors.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 from html import escape
 
 import numpy as np
@@ -22,19 +22,19 @@ from .listing import example_note, listed_count, rest_row
 from .words import quoted, setting
 
 
-@dataclass(frozen=True)
-class Stage:
+class Stage(NamedTuple):
     """One step of the pipeline: its name, its setting, the logits after it and how many
     tokens those leave (counted once per array: an off step passes its input on)."""
 
     name: str
     value: float | int | None
     logits: np.ndarray
-    left: int = -1
+    left: int
 
-    def __post_init__(self):
-        if self.left < 0:
-            object.__setattr__(self, "left", int(np.count_nonzero(self.logits > -np.inf)))
+
+def stage(name: str, value, logits: np.ndarray, left: int | None = None) -> Stage:
+    """A Stage, counting the tokens its logits leave unless they are known."""
+    return Stage(name, value, logits, int(np.count_nonzero(logits > -np.inf)) if left is None else left)
 
 
 def run_stages(logits: np.ndarray, temperature: float, top_k, top_p, min_p, scaled=None) -> list[Stage]:
@@ -42,15 +42,15 @@ def run_stages(logits: np.ndarray, temperature: float, top_k, top_p, min_p, scal
     scaled: the logits after temperature, when the caller has them (sampling_stages(...).scaled)."""
     if scaled is None:
         scaled = sampling.sampling_stages(logits, temperature=temperature).scaled   # handles 0 (greedy) too
-    stages = [Stage("temperature", temperature, scaled)]
+    stages = [stage("temperature", temperature, scaled)]
     steps = (("top-k", top_k, sampling.apply_top_k), ("top-p", top_p, sampling.apply_top_p),
              ("min-p", min_p, sampling.apply_min_p))
     for name, value, apply in steps:
         previous = stages[-1]
         if value is None:
-            stages.append(Stage(name, value, previous.logits, previous.left))
+            stages.append(stage(name, value, previous.logits, previous.left))
         else:
-            stages.append(Stage(name, value, apply(previous.logits, value)))
+            stages.append(stage(name, value, apply(previous.logits, value)))
     return stages
 
 

@@ -20,8 +20,8 @@ numbers), and the text carries data-ids (the token ids), for tests.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from html import escape
+from typing import NamedTuple
 
 import numpy as np
 
@@ -117,8 +117,7 @@ def method_settings(method: str, beam_width: int, temperature: float, top_k: int
             "top_p": {"top_p": top_p}, "min_p": {"min_p": min_p}}[method]
 
 
-@dataclass(frozen=True)
-class Run:
+class Run(NamedTuple):
     """One generation as the figure shows it."""
 
     model: ngram.Model

@@ -7,8 +7,8 @@ the nucleus can hold thousands of tokens.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
@@ -21,8 +21,7 @@ from .examples import ALL_CHOICES, EXAMPLES, Example
 from .listing import SMALL_ENOUGH, example_note, listed_count, rest_row
 
 
-@dataclass(frozen=True)
-class Nucleus:
+class Nucleus(NamedTuple):
     """What top-p keeps of one example. Tokens are ranked best first, so it is a prefix."""
 
     probs: np.ndarray     # the distribution before the cut
