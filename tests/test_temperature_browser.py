@@ -64,3 +64,71 @@ def test_temperature_zero_is_greedy(watched, site_url):
     expect(widget.locator(".summary")).to_contain_text("At temperature 0,")
     bars = shown_bars(widget)
     assert bars[" Paris"] == 1.0 and sum(bars.values()) == 1.0
+
+
+
+# Records every render request the page sends its Python worker, and which have been answered.
+RECORD_RENDERS = """
+window.__renders = [];
+window.__answered = new Set();
+const NativeWorker = window.Worker;
+window.Worker = class extends NativeWorker {
+  constructor(...args) {
+    super(...args);
+    this.addEventListener("message", (event) => {
+      if (event.data && event.data.type === "reply") window.__answered.add(event.data.reply.id);
+    });
+  }
+  postMessage(message, ...rest) {
+    if (message && message.type === "render") window.__renders.push([message.id, message.widget, message.state]);
+    return super.postMessage(message, ...rest);
+  }
+};
+"""
+ALL_ANSWERED = "() => window.__renders.every(([id]) => window.__answered.has(id))"
+
+
+def temperatures_asked(page) -> list[str]:
+    return page.evaluate("() => window.__renders.filter(([, w]) => w === 'temperature').map(([, , s]) => s.temperature)")
+
+
+def test_slider_steps_are_drawn_ahead_and_shown_from_the_page(watched, site_url):
+    """After a view, the views one step either side are asked for before the reader moves; a
+    step onto one is shown without asking Python again, and is what CPython computes."""
+    watched.add_init_script(RECORD_RENDERS)
+    watched.goto(site_url + "sampling.html")
+    widget = watched.locator('[data-widget="temperature"]').first
+    wait_ready(widget)
+    widget.get_by_label("Temperature").focus()
+    watched.keyboard.press("ArrowRight")                       # 1.05: asked for
+    expect(widget.locator(".summary")).to_contain_text("At temperature 1.05,")
+    watched.wait_for_function(
+        "() => window.__renders.some(([, w, s]) => w === 'temperature' && s.temperature === '1.1')")
+    watched.wait_for_function(ALL_ANSWERED)
+    assert temperatures_asked(watched).count("1.1") == 1      # drawn ahead, before the reader moved
+    watched.keyboard.press("ArrowRight")                       # 1.1: shown from the page
+    expect(widget.locator(".summary")).to_contain_text("At temperature 1.1,")
+    assert_bars_match(widget, "peaked", 1.1)
+    assert temperatures_asked(watched).count("1.1") == 1      # not asked for again
+    watched.keyboard.press("ArrowLeft")                        # back to 1.05: kept
+    expect(widget.locator(".summary")).to_contain_text("At temperature 1.05,")
+    assert_bars_match(widget, "peaked", 1.05)
+    assert temperatures_asked(watched).count("1.05") == 1
+
+
+def test_a_fast_drag_ends_on_the_view_of_its_last_value(watched, site_url):
+    watched.add_init_script(RECORD_RENDERS)
+    watched.goto(site_url + "sampling.html")
+    widget = watched.locator('[data-widget="temperature"]').first
+    wait_ready(widget)
+    widget.get_by_label("Temperature").evaluate("""input => {
+      for (const v of ["1.5", "2", "0.3", "2.5", "0.7"]) {
+        input.value = v;
+        input.dispatchEvent(new Event("input", { bubbles: true }));
+      }
+    }""")
+    expect(widget.locator(".summary")).to_contain_text("At temperature 0.7,")
+    watched.wait_for_function(ALL_ANSWERED)                    # later answers do not replace it
+    expect(widget.locator(".summary")).to_contain_text("At temperature 0.7,")
+    assert_bars_match(widget, "peaked", 0.7)
+    assert "2" not in temperatures_asked(watched)              # coalesced: never drawn

@@ -22,8 +22,14 @@
   const LOADING = new Set(["downloading", "unpacking", "starting"]);   // all "loading" for tests
   const REQUEST_TIMEOUT_MS = 20000;
   const MAX_RESTARTS = 2;
-  const pending = new Map();       // request id -> widget root
+  const pending = new Map();       // request id -> {root, key, state, early}: sent, not answered
   const queued = new Map();        // widget root -> latest state waiting to be sent
+  const wanted = new Map();        // widget root -> key of the state its controls show
+  const changes = new Map();       // widget root -> how many times the reader changed it
+  const shownChange = new Map();   // widget root -> the change whose view it shows
+  const drawn = new Map();         // widget root -> Map(state key -> view reply), oldest first
+  const KEPT_VIEWS = 64;           // per figure
+  const lastSlider = new Map();    // widget root -> the range input the reader moved last
   let worker = null;
   let downloader = null;
   const live = new Set();          // the widget roots Python has drawn once and now answers for
@@ -60,17 +66,69 @@
     return state;
   }
 
-  function send(root, state) {
+  // Views are pure functions of the controls' state, so a view drawn once is kept (by the state's
+  // JSON), and the views one slider step either side of the reader's are drawn ahead, while the
+  // reader looks: a slider moved a step is answered at once, from the page (README, "Speed").
+  const keyOf = (state) => JSON.stringify(state);
+  const inFlight = (root, test) => [...pending.values()].some((r) => r.root === root && test(r));
+
+  // The reader changed a control: show the view for the new state, kept or asked for.
+  function want(root, state) {
     if (!live.has(root)) return;
-    if ([...pending.values()].includes(root)) {
+    const key = keyOf(state);
+    wanted.set(root, key);
+    changes.set(root, (changes.get(root) || 0) + 1);
+    const kept = drawn.get(root) && drawn.get(root).get(key);
+    if (kept) {
+      queued.delete(root);
+      show(root, kept, changes.get(root));
+      drawAhead(root, state);
+    } else if (inFlight(root, (r) => r.key === key)) {
+      queued.delete(root);                                  // on its way already
+    } else {
+      send(root, state, false);
+    }
+  }
+
+  function send(root, state, early) {
+    if (!live.has(root)) return;
+    if (!early && inFlight(root, (r) => !r.early)) {
       queued.set(root, state);       // a drag: only the latest state is drawn next
       return;
     }
     const id = nextId++;
-    pending.set(id, root);
-    root.setAttribute("aria-busy", "true");
-    setTimeout(() => { if (pending.has(id)) restartWorker("no answer from Python"); }, REQUEST_TIMEOUT_MS);
+    pending.set(id, { root, key: keyOf(state), state, early, change: changes.get(root) || 0 });
+    if (!early) {
+      root.setAttribute("aria-busy", "true");
+      setTimeout(() => { if (pending.has(id)) restartWorker("no answer from Python"); }, REQUEST_TIMEOUT_MS);
+    }
     worker.postMessage({ type: "render", id, widget: root.dataset.widget, state });
+  }
+
+  // Ask for the views one step either side of the slider the reader moved last (the values
+  // the browser itself would give that slider: stepUp and stepDown on a copy of it).
+  function drawAhead(root, state) {
+    const slider = lastSlider.get(root);
+    if (!slider || inFlight(root, (r) => !r.early)) return;
+    for (const move of ["stepUp", "stepDown"]) {
+      const probe = slider.cloneNode();
+      probe.value = state[slider.name];
+      probe[move]();
+      if (probe.value === state[slider.name]) continue;           // at the end of its range
+      const next = { ...state, [slider.name]: probe.value };
+      const key = keyOf(next);
+      if (drawn.get(root) && drawn.get(root).has(key)) continue;
+      if (inFlight(root, (r) => r.key === key)) continue;
+      send(root, next, true);
+    }
+  }
+
+  function keep(root, key, reply) {
+    if (!drawn.has(root)) drawn.set(root, new Map());
+    const views = drawn.get(root);
+    views.delete(key);
+    views.set(key, reply);
+    if (views.size > KEPT_VIEWS) views.delete(views.keys().next().value);
   }
 
   function showMessage(root, text, param) {
@@ -122,10 +180,31 @@
   }
 
   function applyReply(reply) {
-    const root = pending.get(reply.id);
-    if (!root) return;
+    const request = pending.get(reply.id);
+    if (!request) return;
     pending.delete(reply.id);
-    root.removeAttribute("aria-busy");
+    const { root, key, state, early, change } = request;
+    if (!inFlight(root, (r) => !r.early)) root.removeAttribute("aria-busy");
+    if (reply.type === "view") keep(root, key, reply);
+    const latest = changes.get(root) || 0;
+    const current = wanted.get(root) === key;
+    // Shown if it is the state the reader wants now, or, for the reader's own request, if no
+    // later state is shown already: during a drag that outpaces Python, each answer shows on the
+    // way to the latest. A view drawn ahead shows only once the reader has moved to it.
+    const shownAt = shownChange.get(root) || 0;
+    if ((current && shownAt < latest) || (!early && change > shownAt)) {
+      show(root, reply, current ? latest : change);
+      if (current && reply.type === "view") drawAhead(root, state);
+    }
+    if (!early && queued.has(root)) {
+      const next = queued.get(root);
+      queued.delete(root);
+      want(root, next);
+    }
+  }
+
+  function show(root, reply, change) {
+    shownChange.set(root, change);
     if (reply.type === "view") {
       showView(root.querySelector(".view"), reply.html);
       root.querySelector(".summary").textContent = reply.summary;
@@ -137,11 +216,6 @@
     } else {
       showMessage(root, reply.message, reply.param);   // the last good view stays
     }
-    if (queued.has(root)) {
-      const state = queued.get(root);
-      queued.delete(root);
-      send(root, state);
-    }
   }
 
   function onMessage(event) {
@@ -151,7 +225,7 @@
       setStage(message.stage, message.message, message.figure);
       for (const root of [...redraw].filter((r) => live.has(r))) {
         redraw.delete(root);
-        send(root, stateOf(root));   // what the reader last set
+        want(root, stateOf(root));   // what the reader last set
       }
     } else if (message.type === "reply") {
       applyReply(message.reply);
@@ -223,7 +297,8 @@
     if (downloader) downloader.terminate();   // closes itself when done; this is for a failure
     worker = null;
     downloader = null;
-    for (const root of [...pending.values(), ...queued.keys()]) redraw.add(root);
+    for (const { root, early } of pending.values()) if (!early) redraw.add(root);
+    for (const root of queued.keys()) redraw.add(root);
     pending.clear();
     queued.clear();
     for (const root of roots) root.removeAttribute("aria-busy");
@@ -240,14 +315,15 @@
     form.addEventListener("input", (event) => {
       const output = form.querySelector('output[for="' + event.target.id + '"]');
       if (output) output.textContent = event.target.value;
-      if (event.target.type !== "radio") send(root, stateOf(root));
+      if (event.target.type === "range") lastSlider.set(root, event.target);
+      if (event.target.type !== "radio") want(root, stateOf(root));
     });
     form.addEventListener("change", (event) => {
-      if (event.target.type === "radio") send(root, stateOf(root));
+      if (event.target.type === "radio") want(root, stateOf(root));
     });
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      send(root, stateOf(root, event.submitter));
+      want(root, stateOf(root, event.submitter));
     });
   }
 
