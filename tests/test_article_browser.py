@@ -338,3 +338,30 @@ def test_axe_finds_no_violations_in_light_or_dark(watched, site_url):
         watched.emulate_media(color_scheme=scheme)
         results = Axe().run(watched)
         assert results.violations_count == 0, results.generate_report()
+
+
+RECORD_LIVE_ORDER = """
+window.__liveOrder = [];
+new MutationObserver((changes) => {
+  for (const change of changes) {
+    const figure = change.target;
+    if (figure.dataset.stage === "ready" && !window.__liveOrder.includes(figure.id)) window.__liveOrder.push(figure.id);
+  }
+}).observe(document, { subtree: true, attributes: true, attributeFilter: ["data-stage"] });
+"""
+
+
+def test_python_starts_from_the_snapshot_and_figures_go_live_in_page_order(watched, site_url):
+    watched.add_init_script(RECORD_LIVE_ORDER)
+    open_article(watched, site_url)
+    in_page = watched.locator("[data-widget]").evaluate_all("els => els.map(e => e.id)")
+    assert watched.evaluate("() => window.__liveOrder") == in_page
+    marks = {}
+    for worker in watched.workers:   # Python's worker (the download worker may have closed)
+        try:
+            marks.update(worker.evaluate(
+                "() => Object.fromEntries(performance.getEntriesByType('mark').map(m => [m.name, m.startTime]))"))
+        except Exception:
+            pass
+    assert "python:from-snapshot" in marks                 # restored, not booted from scratch
+    assert marks["python:ready"] <= marks["python:first-figure"] <= marks["python:all-figures"]

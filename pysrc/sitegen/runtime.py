@@ -44,7 +44,21 @@ APP_DISTRIBUTION = "sampling"
 # The booted interpreter's heap, which the worker restores instead of booting Python (snapshot.mjs).
 SNAPSHOT = "snapshot.bin.gz"
 SNAPSHOT_SCRIPT = Path(__file__).with_name("snapshot.mjs")
-SNAPSHOT_INPUTS = ("pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
+SNAPSHOT_INPUTS = ("pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip")
+# Run by the build's own Python on the site's wheel: the standard modules its code imports (with
+# numpy's and the model's), which the snapshot holds imported. The host's Python and numpy are
+# not the browser's, so the list is close, not exact: a module it misses is imported from the
+# standard library's zip when first needed, one it has too many costs a little heap.
+STANDARD_IMPORTS = """
+import json, sys
+booted = set(sys.modules)
+import widgets
+widgets.load_all()
+import ngram
+ngram.default_model()
+print(json.dumps(sorted(name for name in sys.modules
+                        if name.partition(".")[0] in sys.stdlib_module_names and name not in booted)))
+"""
 # Files of the numpy wheel that nothing in a browser reads, left out of the served wheel: type
 # stubs, Cython and C headers, static libraries, PyInstaller hooks, examples, and f2py (the Fortran
 # wrapper generator). About 0.5 MB of its 3.6 MB, and 1.7 MB less to unpack.
@@ -236,11 +250,12 @@ def assemble_runtime(cache: Path, pysrc: Path, dest: Path, extra_widgets: list[P
         # compiled one's cp312 tag); the lock entry is then pointed at the compiled wheel.
         run(pyodide_cli("lockfile", "add-wheels", "--input", str(lock), "--output", str(lock),
                         "--base-path", str(wheel.parent), str(wheel)), "pyodide lockfile add-wheels")
+        modules = standard_imports(wheel)
         py_compile(wheel, "pyodide py-compile (site wheel)")
         (compiled,) = wheel.parent.glob("*.whl")
         shutil.copy(compiled, dest / compiled.name)
     point_lock_at(lock, APP_DISTRIBUTION, dest / compiled.name)
-    add_snapshot(dest, cache)
+    add_snapshot(dest, cache, modules)
     return third_party_manifest(dest)
 
 
@@ -255,21 +270,35 @@ def point_lock_at(lock_path: Path, package: str, wheel: Path) -> None:
     write_lock(lock_path, lock)
 
 
-def add_snapshot(runtime: Path, cache: Path) -> None:
+def standard_imports(wheel: Path) -> list[str]:
+    """The standard modules the site's code imports (STANDARD_IMPORTS), found in a fresh
+    process of the build's Python with only the site's wheel added to its path."""
+    found = subprocess.run([sys.executable, "-c", STANDARD_IMPORTS], capture_output=True, text=True,
+                           env={**os.environ, "PYTHONPATH": str(wheel)})
+    if found.returncode != 0:
+        last = (found.stderr.strip().splitlines() or ["no message"])[-1]
+        raise BuildError(f"the site's Python does not import outside the build: {last}",
+                         "the site's wheel")
+    return json.loads(found.stdout)
+
+
+def add_snapshot(runtime: Path, cache: Path, modules: list[str]) -> None:
     """Write the heap snapshot into the runtime and name it in the lock (as "snapshot", beside
     Pyodide's own keys, with its unpacked size), so that the worker asks for it only when there
-    is one. Made with Node.js, once per set of inputs; without Node.js the site works as well,
-    Python starting 0.5-1 s later."""
+    is one. Made with Node.js, once per Pyodide and list of modules (editing the site's code
+    rarely changes that list); without Node.js the site works as well, Python starting
+    0.5-1 s later."""
     digest = hashlib.sha256(SNAPSHOT_SCRIPT.read_bytes())
     for name in SNAPSHOT_INPUTS:
         digest.update(sha256_of(runtime / name).encode())
+    digest.update(json.dumps(modules).encode())
     kept = cache / "snapshots" / f"{digest.hexdigest()[:16]}.gz"
     if not kept.exists():
         if shutil.which("node") is None:
             print("Node.js is not installed: the site is built without the heap snapshot that "
                   "makes Python start faster in the browser.", flush=True)
             return
-        make_snapshot(runtime, kept)
+        make_snapshot(runtime, kept, modules)
     shutil.copyfile(kept, runtime / SNAPSHOT)
     lock_path = runtime / "pyodide-lock.json"
     lock = json.loads(lock_path.read_text())
@@ -278,12 +307,14 @@ def add_snapshot(runtime: Path, cache: Path) -> None:
     write_lock(lock_path, lock)
 
 
-def make_snapshot(runtime: Path, kept: Path) -> None:
+def make_snapshot(runtime: Path, kept: Path, modules: list[str]) -> None:
     print("Making the heap snapshot of Python for the browser ...", flush=True)
     kept.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        raw = Path(tmp) / "snapshot.bin"
-        run(["node", str(SNAPSHOT_SCRIPT), str(runtime), str(raw)], "making the heap snapshot (node)")
+        raw, listed = Path(tmp) / "snapshot.bin", Path(tmp) / "modules.json"
+        listed.write_text(json.dumps(modules))
+        run(["node", str(SNAPSHOT_SCRIPT), str(runtime), str(listed), str(raw)],
+            "making the heap snapshot (node)")
         partial = kept.with_name(f"{kept.name}.{os.getpid()}")   # builds running side by side
         partial.write_bytes(gzip.compress(raw.read_bytes(), compresslevel=9, mtime=0))
         partial.replace(kept)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 import pkgutil
 
 from .base import REGISTRY, InputError, View, Widget
@@ -26,9 +25,8 @@ INDEX_FILE = "index.json"
 
 def _read_index() -> dict[str, str] | None:
     try:
-        with open(os.path.join(os.path.dirname(__file__), INDEX_FILE), encoding="utf-8") as file:
-            return json.load(file)
-    except FileNotFoundError:
+        return json.loads(pkgutil.get_data(__name__, INDEX_FILE))
+    except OSError:   # none beside this file (or in its zip)
         return None
 
 

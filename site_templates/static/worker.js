@@ -153,6 +153,7 @@ async function startPython(indexURL, entry, snapshot, compiled) {
       try {
         heap = waitForHeap(entry.size, snapshot);
         const pyodide = await loadPyodide({ indexURL, _loadSnapshot: heap.bytes });
+        performance.mark("python:from-snapshot");
         const random = pyodide.pyimport("random");
         random.seed();                         // the snapshot's generator is the same for everyone
         random.destroy();
