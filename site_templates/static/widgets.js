@@ -30,6 +30,8 @@
   const drawn = new Map();         // widget root -> Map(state key -> view reply), oldest first
   const KEPT_VIEWS = 64;           // per figure
   const lastSlider = new Map();    // widget root -> the range input the reader moved last
+  const direction = new Map();     // widget root -> +1 or -1: which way it moved last
+  const lastValue = new Map();     // widget root -> that slider's value then
   let worker = null;
   let downloader = null;
   const live = new Set();          // the widget roots Python has drawn once and now answers for
@@ -105,15 +107,17 @@
     worker.postMessage({ type: "render", id, widget: root.dataset.widget, state });
   }
 
-  // Ask for the views one step either side of the slider the reader moved last (the values
-  // the browser itself would give that slider: stepUp and stepDown on a copy of it).
+  // Ask for the views one and two steps on in the direction the reader moves the slider they
+  // moved last, and one step back (the values the browser itself would give that slider:
+  // stepUp and stepDown on a copy of it). Those already kept or on their way are not asked again.
   function drawAhead(root, state) {
     const slider = lastSlider.get(root);
     if (!slider || inFlight(root, (r) => !r.early)) return;
-    for (const move of ["stepUp", "stepDown"]) {
+    const [on, back] = (direction.get(root) || 1) > 0 ? ["stepUp", "stepDown"] : ["stepDown", "stepUp"];
+    for (const [move, steps] of [[on, 1], [on, 2], [back, 1]]) {
       const probe = slider.cloneNode();
       probe.value = state[slider.name];
-      probe[move]();
+      probe[move](steps);
       if (probe.value === state[slider.name]) continue;           // at the end of its range
       const next = { ...state, [slider.name]: probe.value };
       const key = keyOf(next);
@@ -315,7 +319,13 @@
     form.addEventListener("input", (event) => {
       const output = form.querySelector('output[for="' + event.target.id + '"]');
       if (output) output.textContent = event.target.value;
-      if (event.target.type === "range") lastSlider.set(root, event.target);
+      if (event.target.type === "range") {
+        const before = lastSlider.get(root) === event.target ? lastValue.get(root) : undefined;
+        const now = Number(event.target.value);
+        if (before !== undefined && now !== before) direction.set(root, now > before ? 1 : -1);
+        lastSlider.set(root, event.target);
+        lastValue.set(root, now);
+      }
       if (event.target.type !== "radio") want(root, stateOf(root));
     });
     form.addEventListener("change", (event) => {
