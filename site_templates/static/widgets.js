@@ -24,7 +24,7 @@
   const MAX_RESTARTS = 2;
   const pending = new Map();       // request id -> {root, key, state, early}: sent, not answered
   const queued = new Map();        // widget root -> latest state waiting to be sent
-  const wanted = new Map();        // widget root -> key of the state its controls show
+  const wantedKey = new Map();     // widget root -> key of the state its controls show
   const changes = new Map();       // widget root -> how many times the reader changed it
   const shownChange = new Map();   // widget root -> the change whose view it shows
   const drawn = new Map();         // widget root -> Map(state key -> view reply), oldest first
@@ -78,7 +78,7 @@
   function want(root, state) {
     if (!live.has(root)) return;
     const key = keyOf(state);
-    wanted.set(root, key);
+    wantedKey.set(root, key);
     changes.set(root, (changes.get(root) || 0) + 1);
     const kept = drawn.get(root) && drawn.get(root).get(key);
     if (kept) {
@@ -191,7 +191,7 @@
     if (!inFlight(root, (r) => !r.early)) root.removeAttribute("aria-busy");
     if (reply.type === "view") keep(root, key, reply);
     const latest = changes.get(root) || 0;
-    const current = wanted.get(root) === key;
+    const current = wantedKey.get(root) === key;
     // Shown if it is the state the reader wants now, or, for the reader's own request, if no
     // later state is shown already: during a drag that outpaces Python, each answer shows on the
     // way to the latest. A view drawn ahead shows only once the reader has moved to it.
