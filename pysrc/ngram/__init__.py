@@ -22,45 +22,6 @@ compute it).
 
 import importlib
 
-__all__ = [
-    "BOS",
-    "COMPARISON_K",
-    "Comparison",
-    "EOS",
-    "LICENCE",
-    "METHODS",
-    "METHOD_PARAMS",
-    "NUCLEUS_P",
-    "PAPER_REPETITION_PERCENT",
-    "TABLE_METHODS",
-    "UNK",
-    "Generation",
-    "Model",
-    "Progress",
-    "RepeatingTail",
-    "Step",
-    "clean_text",
-    "corpus_info",
-    "corpus_text",
-    "decoding_table",
-    "default_comparison",
-    "default_model",
-    "distinct_n",
-    "ends_in_repetition",
-    "generate",
-    "generate_steps",
-    "held_out_text",
-    "passages_from_text",
-    "prompts_from_text",
-    "reference_row",
-    "repeating_tail",
-    "repetition_start",
-    "train",
-    "use_comparison",
-    "use_model_bytes",
-]
-
-
 # Where each name lives. Importing this package imports none of its modules: each is
 # imported when one of its names is first used (PEP 562), so the browser, which only
 # draws from the shipped model, never loads the corpus and training code, and a page
@@ -79,7 +40,7 @@ _HOMES = {
     "tokens": ("BOS", "EOS", "UNK"),
 }
 _HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
-assert sorted(_HOME_OF) == sorted(__all__)
+__all__ = sorted(_HOME_OF)
 
 
 def __getattr__(name: str):

@@ -299,11 +299,12 @@ def add_snapshot(runtime: Path, cache: Path, modules: list[str]) -> None:
                   "makes Python start faster in the browser.", flush=True)
             return
         make_snapshot(runtime, kept, modules)
-    shutil.copyfile(kept, runtime / SNAPSHOT)
+    data = kept.read_bytes()
+    (runtime / SNAPSHOT).write_bytes(data)
     lock_path = runtime / "pyodide-lock.json"
     lock = json.loads(lock_path.read_text())
-    size = int.from_bytes(kept.read_bytes()[-4:], "little")   # gzip's trailer: the length unpacked
-    lock["snapshot"] = {"file_name": SNAPSHOT, "sha256": sha256_of(runtime / SNAPSHOT), "size": size}
+    size = int.from_bytes(data[-4:], "little")   # gzip's trailer: the length unpacked
+    lock["snapshot"] = {"file_name": SNAPSHOT, "sha256": hashlib.sha256(data).hexdigest(), "size": size}
     write_lock(lock_path, lock)
 
 
