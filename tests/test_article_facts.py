@@ -87,3 +87,16 @@ def test_temperature_alone_writes_text_nearer_greedy_than_people():
 def test_every_predict_question_has_a_static_answer():
     assert ARTICLE.count('<details class="reveal" markdown="1">') == ARTICLE.count("</details>") >= 3
     assert ARTICLE.count("<summary>Show the answer</summary>") >= 3
+
+
+def test_every_token_the_article_names_is_one_of_its_examples():
+    """Tokens named in the prose itself (the explanations of why each one is there) must exist."""
+    import re
+    named = set(re.findall(r"`(␣[^`]+)`", ARTICLE))
+    known = {shown_token(t) for key in ("peaked", "flat") for t in EXAMPLES[key].tokens}
+    assert named and named <= known
+
+
+def test_the_k3_answer_nearly_everything_against_under_half():
+    shares = facts.sampling_facts()
+    assert float(shares["peaked_k3"].rstrip("%")) > 95 and float(shares["flat_k3"].rstrip("%")) < 50

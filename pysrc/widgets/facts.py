@@ -269,6 +269,7 @@ def article_facts() -> dict:
     drawn = drawn_ids(probs, 0, DRAWS)
     facts = {
         "peaked_tokens": [shown_token(t) for t in peaked.tokens],
+        "flat_tokens": [shown_token(t) for t in EXAMPLES["flat"].tokens],
         "big_p95_outside_mass": percent(1 - probs[nucleus].sum()),
         "big_p95_outside_draws": count(int((~nucleus[drawn]).sum())),
         "big_draws": count(DRAWS),
