@@ -100,3 +100,9 @@ def test_every_token_the_article_names_is_one_of_its_examples():
 def test_the_k3_answer_nearly_everything_against_under_half():
     shares = facts.sampling_facts()
     assert float(shares["peaked_k3"].rstrip("%")) > 95 and float(shares["flat_k3"].rstrip("%")) < 50
+
+
+def test_the_min_p_answer_words_hold():
+    shares = facts.sampling_facts()
+    assert as_int(shares["big_t15_p90"]) >= 10_000                        # "tens of thousands"
+    assert float(shares["big_tail_t15"].rstrip("%")) > 50                  # the tail holds most of it
