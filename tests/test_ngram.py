@@ -296,26 +296,34 @@ def test_bad_method_or_parameter(small_model):
 @pytest.mark.parametrize(
     ("text", "start"),
     [
-        ("a b a b a b", 0),
-        ("a b a b", None),  # only twice
-        ("a b a b a b c", None),  # a loop that ended is not a repeating tail
-        ("x y a b a b a b", 2),
-        ("c a b a b a b a b", 1),  # the whole run counts, 4 repeats
-        ("a a a", None),  # a phrase needs two tokens
-        ("a a a a a a", 0),  # "a a" three times
+        ("a b c a b c", 0),  # a phrase of three tokens, twice
+        ("x a b c a b c a b c", 1),
+        ("a b c a b c d", None),  # a loop that ended is not a repeating tail
         ("x the cat sat the cat sat the cat sat", 1),
+        ("a b a b a b", None),  # two tokens: too short, unless it repeats more than 50 times
+        ("a a a", None),
+        (" ".join(["a b"] * 51), 0),
+        (" ".join(["a b"] * 50), None),
+        (" ".join(["a"] * 51), 0),
+        ("x y y x y y", None),  # "y" twice and "x y y" twice: the shorter wins the tie, and fails
         ("", None),
     ],
 )
 def test_repetition_metric(text, start):
+    """The rule of the paper's released code (degen, metrics/repetition.py)."""
     tokens = text.split()
     assert repetition_start(tokens) == start
     assert ends_in_repetition(tokens) == (start is not None)
 
 
-def test_repeating_tail_reports_phrase():
-    tail = repeating_tail("q a b a b a b a b".split())
-    assert (tail.start, tail.phrase_length, tail.repeats) == (1, 2, 4)
+def test_repeating_tail_reports_the_most_repeated_phrase():
+    tail = repeating_tail("q a b c a b c a b c a b c".split())
+    assert (tail.start, tail.phrase_length, tail.repeats) == (1, 3, 4)   # not "a b c a b c" twice
+
+
+def test_repeating_tail_looks_at_phrases_of_up_to_90_tokens():
+    assert repeating_tail(list(range(90)) * 2) == (0, 90, 2)
+    assert repeating_tail(list(range(91)) * 2) is None
 
 
 @pytest.mark.parametrize(

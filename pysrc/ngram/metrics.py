@@ -1,8 +1,14 @@
 """Measures of degenerate text: looping tails and lack of variety.
 
-Holtzman et al. (2020, Table 1) count a generation as ending in repetition
-when a phrase of at least two tokens repeats at least three times in a row
-at its very end.  That is what ``repeating_tail`` looks for.
+The loop test is the one Holtzman et al. (2020) released with their paper,
+in ``metrics/repetition.py`` of https://github.com/ari-holtzman/degen
+(commit 3bbf847). For each phrase length from 1 to 90 tokens it counts how
+many copies of the text's last phrase of that length stand back to back at
+the very end; the length with the most copies wins (the shortest on a tie).
+The text ends in repetition when that phrase is there at least twice and is
+at least three tokens long, or when it is there more than 50 times (so a
+one- or two-token loop counts only once it has run for a long time).
+``repeating_tail`` applies the same rule; the code is ours.
 """
 
 from __future__ import annotations
@@ -12,8 +18,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-MIN_PHRASE_TOKENS = 2
-MIN_REPEATS = 3
+MAX_PHRASE_TOKENS = 90     # the longest phrase the released code looks for
+MIN_PHRASE_TOKENS = 3      # a shorter phrase counts only when it repeats very often ...
+MANY_REPEATS = 50          # ... that is, more than this many times
+MIN_REPEATS = 2
 
 
 class RepeatingTail(NamedTuple):
@@ -24,32 +32,30 @@ class RepeatingTail(NamedTuple):
     repeats: int
 
 
-def repeating_tail(
-    tokens: Sequence[int],
-    min_phrase: int = MIN_PHRASE_TOKENS,
-    min_repeats: int = MIN_REPEATS,
-) -> RepeatingTail | None:
-    """Return the longest run of a phrase repeating at the end, or None.
+def tail_repeats(sequence: np.ndarray, length: int) -> int:
+    """How many copies of the last ``length`` tokens stand back to back at the end (at least 1)."""
+    if length >= len(sequence):
+        return 1
+    same = sequence[length:] == sequence[:-length]
+    mismatches = np.flatnonzero(~same)
+    # Trailing matches of a token with the one `length` earlier make the end
+    # periodic; every `length` of them adds one copy of the phrase.
+    periodic = len(same) - (mismatches[-1] + 1 if len(mismatches) else 0)
+    return 1 + periodic // length
 
-    For each phrase length ``L`` the phrase is the last ``L`` tokens; it
-    repeats ``r`` times when the last ``r * L`` tokens are ``r`` copies of
-    it.  Among lengths with ``r >= min_repeats`` the one covering the most
-    tokens wins (the shortest phrase on a tie, so "a b" x 4 is reported
-    rather than "a b a b" x 2).
-    """
+
+def repeating_tail(tokens: Sequence[int]) -> RepeatingTail | None:
+    """Return the phrase repeating at the very end by the rule above, or None."""
     sequence = np.asarray(tokens)
     n = len(sequence)
-    best: RepeatingTail | None = None
-    for length in range(min_phrase, n // min_repeats + 1):
-        same = sequence[length:] == sequence[:-length]
-        mismatches = np.flatnonzero(~same)
-        # Trailing matches of a token with the one `length` earlier make the
-        # end periodic; every `length` of them adds one copy of the phrase.
-        periodic = len(same) - (mismatches[-1] + 1 if len(mismatches) else 0)
-        repeats = 1 + periodic // length
-        if repeats >= min_repeats and (best is None or repeats * length > best.repeats * best.phrase_length):
-            best = RepeatingTail(n - repeats * length, length, repeats)
-    return best
+    if n == 0:
+        return None
+    counts = [tail_repeats(sequence, length) for length in range(1, MAX_PHRASE_TOKENS + 1)]
+    best = int(np.argmax(counts))      # the first of the largest counts: the shortest phrase
+    length, repeats = best + 1, counts[best]
+    if repeats >= MIN_REPEATS and (length >= MIN_PHRASE_TOKENS or repeats > MANY_REPEATS):
+        return RepeatingTail(n - repeats * length, length, repeats)
+    return None
 
 
 def repetition_start(tokens: Sequence[int]) -> int | None:
@@ -59,7 +65,7 @@ def repetition_start(tokens: Sequence[int]) -> int | None:
 
 
 def ends_in_repetition(tokens: Sequence[int]) -> bool:
-    """Return whether ``tokens`` end in a phrase (2+ tokens) repeated 3+ times."""
+    """Return whether ``tokens`` end in a loop by the rule above."""
     return repeating_tail(tokens) is not None
 
 

@@ -151,7 +151,7 @@ def order_facts(peaked: Example, flat: Example, big: Example) -> dict:
 
 
 def compute() -> dict:
-    return {**sampling_facts(), **generation_facts(ngram.default_comparison())}
+    return {**sampling_facts(), **generation_facts(ngram.default_comparison()), **article_facts()}
 
 
 def sampling_facts() -> dict:
@@ -247,3 +247,43 @@ def formatted_row(row: dict) -> dict:
         "sentence": "\u2014" if sentence is None else f"{sentence:.1f}",
         "perplexity": f"{row['perplexity']:.1f}",
     }
+
+
+# -- Figures for the article's corrections (issue 13): self-contained, so they can move --
+
+NUCLEUS_P = 0.95     # the paper's p, used for "draws outside the nucleus"
+MIN_P = 0.1          # the min-p the article quotes
+DRAWS = 10_000       # the big draw figure's draws (seed 0, as draw_facts uses)
+
+
+def article_facts() -> dict:
+    """Tokens, counts and widths the corrected sentences quote: the peaked prompt's tokens
+    in rank order, the draws that land outside the nucleus, min-p's band of scores, and
+    the numbers of the loop test (from ngram.metrics, so the prose follows the code)."""
+    from ngram import metrics
+    from .charts import shown_token
+
+    peaked, big = EXAMPLES["peaked"], EXAMPLES["big"]
+    probs = probs_of(big)
+    nucleus = np.isfinite(sampling.apply_top_p(big.logits, NUCLEUS_P))
+    drawn = drawn_ids(probs, 0, DRAWS)
+    facts = {
+        "peaked_tokens": [shown_token(t) for t in peaked.tokens],
+        "flat_tokens": [shown_token(t) for t in EXAMPLES["flat"].tokens],
+        "big_p95_outside_mass": percent(1 - probs[nucleus].sum()),
+        "big_p95_outside_draws": count(int((~nucleus[drawn]).sum())),
+        "big_draws": count(DRAWS),
+        "loop_min_phrase": str(metrics.MIN_PHRASE_TOKENS),
+        "loop_many_repeats": str(metrics.MANY_REPEATS),
+        "loop_max_phrase": str(metrics.MAX_PHRASE_TOKENS),
+    }
+    for t, name in ((1.0, "t1"), (1.5, "t15"), (2.0, "t2")):
+        facts[f"minp_band_{name}"] = f"{min_p_band(t, MIN_P):.2f}"
+        facts[f"big_{name}_minp10_kept"] = kept_count(big, temperature=t, min_p=MIN_P)
+    return facts
+
+
+def min_p_band(temperature: float, min_p: float) -> float:
+    """How far below the top score a raw score may lie and still pass min-p after temperature:
+    p_i >= min_p * p_top  <=>  z_i / T >= z_top / T + ln(min_p)  <=>  z_i >= z_top - T * ln(1 / min_p)."""
+    return temperature * float(np.log(1 / min_p))
