@@ -874,6 +874,16 @@ def test_frequency_presence_penalty_property_lowers_each_token_by_its_count(logi
     assert np.array_equal(out, apply_frequency_presence_penalty(logits, sorted(previous), frequency, presence))
 
 
+@pytest.mark.parametrize("dtype", [np.int8, np.int32, np.int64, np.uint16])
+def test_penalties_take_token_ids_of_any_integer_type(dtype):
+    """Pyodide's numpy indexes with int32, where bincount refuses int64: every integer type works."""
+    logits, previous = logits_of(0.5, 0.3, 0.2), np.array([2, 0, 2], dtype=dtype)
+    assert np.array_equal(apply_frequency_presence_penalty(logits, previous, 0.5, 0.1),
+                          apply_frequency_presence_penalty(logits, [2, 0, 2], 0.5, 0.1))
+    assert np.array_equal(apply_repetition_penalty(logits, previous, 1.5),
+                          apply_repetition_penalty(logits, [2, 0, 2], 1.5))
+
+
 @pytest.mark.parametrize("name", ["frequency_penalty", "presence_penalty"])
 @pytest.mark.parametrize("value", [2.5, -2.01, math.nan, math.inf, True, "0.5", None])
 def test_frequency_presence_penalty_rejects_values_outside_openais_range(name, value):

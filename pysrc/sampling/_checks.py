@@ -151,7 +151,7 @@ def check_min_tokens(min_tokens_to_keep: object) -> int:
 
 
 def check_previous_tokens(previous_tokens: object, size: int) -> np.ndarray:
-    """Return the ids of the tokens seen so far as a 1-D int64 array, or raise a ValueError.
+    """Return the ids of the tokens seen so far as a 1-D array of np.intp, or raise a ValueError.
 
     Accepted: a 1-D sequence of whole numbers, each a token id from 0 to size - 1 (the
     logits' length); it may be empty, and an id may come any number of times.
@@ -166,7 +166,7 @@ def check_previous_tokens(previous_tokens: object, size: int) -> np.ndarray:
     if array.ndim != 1:
         raise ValueError(f"previous_tokens must be a 1-D sequence of token ids; got shape {array.shape}.")
     if array.size == 0:
-        return np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.intp)
     if array.dtype.kind not in "iu":  # bools, floats and text are not token ids
         bad = next(v for v in array.tolist() if not is_integer(v))
         raise ValueError(f"previous_tokens must be whole-number token ids; got {show(bad)}.")
@@ -174,7 +174,7 @@ def check_previous_tokens(previous_tokens: object, size: int) -> np.ndarray:
     if outside.any():
         raise ValueError(f"previous_tokens must be ids from 0 to {size - 1} (one per logit); "
                          f"got {show(array[_first(outside)])} at index {_first(outside)}.")
-    return array.astype(np.int64)
+    return array.astype(np.intp)  # numpy's index type: int32 in Pyodide, where bincount refuses int64
 
 
 def check_repetition_penalty(penalty: object) -> float:
