@@ -182,7 +182,10 @@ def step_stages(
 
 
 def penalize(logits: np.ndarray, context: Sequence[int], settings: dict[str, float]) -> np.ndarray:
-    """The logits after the penalties in ``settings`` (the same array when every one is off)."""
+    """The logits after the penalties in ``settings`` (the same array when every one is off).
+
+    The model's logits are log-probabilities, all negative, so a repetition penalty r turns a
+    seen token's probability p into p ** r before renormalising."""
     if settings.get("repetition_penalty", 1.0) != 1.0:
         logits = sampling.apply_repetition_penalty(logits, context, settings["repetition_penalty"])
     if settings.get("frequency_penalty", 0.0) != 0.0 or settings.get("presence_penalty", 0.0) != 0.0:

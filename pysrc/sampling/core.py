@@ -135,7 +135,9 @@ def apply_repetition_penalty(logits, previous_tokens, penalty) -> np.ndarray:
     tokens keep their logits. penalty must be a finite number > 0.
     The rule of Hugging Face transformers' RepetitionPenaltyLogitsProcessor
     (src/transformers/generation/logits_process.py, https://github.com/huggingface/transformers),
-    after Keskar et al. 2019, https://arxiv.org/abs/1909.05858, whose authors suggest about 1.2.
+    after Keskar et al. 2019, https://arxiv.org/abs/1909.05858 (about 1.2, transformers' docs
+    report them suggesting). Scores that are log-probabilities are all negative, so there the
+    penalty raises a seen token's probability to the power penalty before renormalising.
     Unlike transformers, an int penalty (2) is accepted like the float (2.0).
 
     Example: apply_repetition_penalty(np.log([0.5, 0.3, 0.2]), [1, 1], 2.0) -> [log 0.5, 2 * log 0.3, log 0.2]
