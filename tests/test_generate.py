@@ -54,9 +54,8 @@ def chart_numbers(view, name: str) -> list[float]:
     return [float(x) for x in re.findall(rf'data-{name}="([^"]+)"', chart)]
 
 
-def settings_of(method: str) -> dict:
-    return method_settings(method, DEFAULTS["beam_width"], DEFAULTS["temperature"], DEFAULTS["top_k"],
-                           DEFAULTS["top_p"], DEFAULTS["min_p"])
+def settings_of(method: str, **changes) -> dict:
+    return method_settings(method, {**DEFAULTS, **changes})
 
 
 # -- what the widget writes ---------------------------------------------------------
@@ -112,6 +111,39 @@ def test_generate_chart_numbers_are_the_models(model, method):
     assert chart_numbers(view, "step") == [float(i) for i in range(1, 31) for _ in (0, 1)]
     k = 40 if method != "top_k" else DEFAULTS["top_k"]
     assert chart_numbers(view, "k") == [k]
+
+
+@pytest.mark.parametrize("method", ["greedy", "top_k", "top_p"])
+def test_generate_penalties_write_what_ngram_generates_with_them(model, method):
+    penalties = {"repetition_penalty": 1.3, "frequency_penalty": 0.2, "presence_penalty": 0.1}
+    view = render(method=method, length=40, seed=5, **penalties)
+    prompt = [i for _, i in model.tokenize(DEFAULTS["prompt"])]
+    expected = ngram.generate(model, prompt, method, 40, rng=5, **settings_of(method, **penalties))
+    assert ids_of(view) == prompt + list(expected.tokens)
+    assert ("with a repetition penalty of 1.3 and a frequency penalty of 0.2 and a presence penalty of 0.1 "
+            "wrote 40 of 40") in view.summary
+
+
+def test_generate_a_repetition_penalty_breaks_the_default_greedy_loop(model):
+    assert "<mark" in render().html
+    view = render(repetition_penalty=1.2)
+    assert "<mark" not in view.html and "no phrase repeats at its end" in view.summary
+    assert ids_of(view) != ids_of(render())
+
+
+def test_generate_last_step_shows_the_one_token_greedy_keeps_under_a_penalty(model):
+    """Greedy decoding with a penalty keeps one token: the best after the penalty, marked chosen."""
+    view = render(repetition_penalty=3.0, step=30, length=30)
+    table = re.search(r'<table class="dist".*?</table>', view.html, re.S).group(0)
+    kept_rows = re.findall(r'<tr class="kept[^"]*"', table)
+    assert len(kept_rows) == 1 and "chosen" in kept_rows[0]
+    assert "greedy decoding kept 1 token" in table
+
+
+def test_generate_beam_search_says_it_takes_no_penalty(model):
+    assert "takes no penalty" in render(method="beam", length=5, repetition_penalty=1.5).html
+    assert "takes no penalty" not in render(method="beam", length=5).html
+    assert ids_of(render(method="beam", length=5, presence_penalty=1)) == ids_of(render(method="beam", length=5))
 
 
 def test_generate_chart_is_an_image_with_a_text_and_no_inline_style(model):
@@ -181,6 +213,9 @@ def test_generate_empty_prompt_starts_a_sentence(model):
     ("top_k", "2.5", "a whole number"),
     ("beam_width", "17", "from 1 to 16"),
     ("method", "nucleus", "one of 'greedy'"),
+    ("repetition_penalty", "0.5", "from 1 to 3"),
+    ("frequency_penalty", "2.5", "from -2 to 2"),
+    ("presence_penalty", "x", "Presence penalty takes"),
 ])
 def test_generate_bad_input_is_an_input_error_naming_the_control(model, name, value, words):
     with pytest.raises(InputError) as caught:
@@ -201,8 +236,9 @@ def test_generation_facts_give_the_table_and_the_corpus(model):
     from widgets import facts
 
     found = facts.generation_facts(ngram.default_comparison())
-    assert [row["label"] for row in found["gen_rows"]][:2] == ["Held-out documentation", "Greedy"]
-    assert len(found["gen_rows"]) == 7
+    assert [row["label"] for row in found["gen_rows"]] == ["Held-out documentation"] + [
+        row.label for _, row in ngram.TABLE_ROWS]
+    assert found["gen_rows"][-1]["label"] == "Greedy, repetition penalty 1.2"
     assert found["gen_rep_greedy"] == "100%"          # a trigram's greedy path must loop
     assert found["gen_licence"] == ngram.LICENCE
     assert int(found["gen_vocabulary"].replace(",", "")) == model.vocabulary_size
@@ -212,8 +248,9 @@ def test_generation_facts_give_the_table_and_the_corpus(model):
 
 def test_comparison_rows_are_the_decoding_table(model):
     comparison = ngram.default_comparison()
-    assert [row["method"] for row in comparison.rows] == ["human", "greedy", "beam", "sample",
-                                                         "temperature", "top_k", "top_p"]
+    assert [row["key"] for row in comparison.rows] == ["human", "greedy", "beam", "sample", "temperature",
+                                                      "top_k", "top_p", "greedy_penalty"]
+    assert comparison.rows[-1]["method"] == "greedy" and comparison.rows[-1]["params"]["repetition_penalty"] == 1.2
     assert {row["generations"] for row in comparison.rows} == {comparison.settings["prompts"]}
     assert {row["mean_length"] for row in comparison.rows} == {comparison.settings["length"]}
 
@@ -243,7 +280,7 @@ def tiny_corpus():
 def test_prepare_makes_the_model_and_table_once_then_reads_them(tiny_corpus, tmp_path):
     data = models.prepare(tmp_path)["ngram/model.bin"]
     assert ngram.default_model().vocabulary == ngram.Model.from_bytes(data).vocabulary
-    assert len(ngram.default_comparison().rows) == 7
+    assert len(ngram.default_comparison().rows) == 1 + len(ngram.TABLE_ROWS)
     made = sorted(p.name for p in (tmp_path / "ngram").iterdir())
     assert [name.split("-")[0] for name in made] == ["comparison", "model", "model"]
 
@@ -282,12 +319,13 @@ def test_the_articles_claims_hold_for_this_model(model):
     the build; the words would not follow them to a different Python's documentation)."""
     from widgets import facts
 
-    rows = {row["method"]: row for row in ngram.default_comparison().rows}
+    rows = {row["key"]: row for row in ngram.default_comparison().rows}
     rep = {m: r["repetition_percent"] for m, r in rows.items()}
     d2 = {m: r["distinct_2"] for m, r in rows.items()}
     ppl = {m: r["perplexity"] for m, r in rows.items()}
     sampled = ("sample", "temperature", "top_k", "top_p")
     assert rep["beam"] < rep["greedy"] and rep["greedy"] > 50          # greedy loops, beam less often
+    assert rep["greedy_penalty"] < rep["greedy"]                         # a penalty breaks some loops
     assert rows["beam"]["repetition_percent_but_last"] > rep["beam"]     # "part of the difference"
     assert abs(d2["beam"] - d2["greedy"]) < abs(d2["beam"] - d2["human"])
     assert all(d2[m] > d2["human"] - 0.1 for m in sampled)              # "nearly as varied"

@@ -115,6 +115,15 @@ def test_generate_every_method_in_the_browser_matches_cpython(generator):
         act(generator, action)
 
 
+def test_generate_a_repetition_penalty_breaks_greedy_decodings_loop_in_the_browser(generator):
+    wait_ready(generator)
+    assert generator.locator("mark.loop").count() > 2      # the default: greedy, looping
+    act(generator, choose("greedy", repetition_penalty=1.2))
+    expect(generator.locator("mark.loop")).to_have_count(0)
+    expect(generator.locator(".summary")).to_contain_text("with a repetition penalty of 1.2")
+    act(generator, choose("top_k", frequency_penalty=0.5, presence_penalty=-0.4))
+
+
 def test_generate_word_by_word(generator):
     wait_ready(generator)
     act(generator, choose("top_p"))

@@ -271,6 +271,55 @@ def test_sampling_matches_sample_token(small_model):
     assert generation.tokens == tuple(context[len(prompt):])
 
 
+@pytest.mark.parametrize("method, penalties", [
+    ("greedy", {"repetition_penalty": 1.2}),
+    ("top_p", {"repetition_penalty": 1.5, "frequency_penalty": 0.4, "presence_penalty": 0.2}),
+    ("temperature", {"frequency_penalty": -0.5}),
+])
+def test_penalties_are_applied_to_the_prompt_and_the_text_before_the_filters(small_model, method, penalties):
+    """Each step draws what sample_token draws from the penalised logits of everything so far."""
+    m = small_model
+    prompt = ids_of(m, "the value")
+    generation = generate(m, prompt, method, 25, rng=9, **penalties)
+    settings = ngram.decoding.method_params(method, **penalties)
+    rng = np.random.default_rng(9)
+    context = list(prompt)
+    for _ in range(25):
+        logits = sampling.apply_repetition_penalty(m.logits(context), context, settings["repetition_penalty"])
+        logits = sampling.apply_frequency_presence_penalty(logits, context, settings["frequency_penalty"],
+                                                           settings["presence_penalty"])
+        context.append(sampling.sample_token(logits, rng, **ngram.decoding.sampling_settings(method, settings)))
+    assert generation.tokens == tuple(context[len(prompt):])
+    # The records keep the model's own view: its probability, its nucleus.
+    for i, step in enumerate(generation.steps):
+        logits = m.logits(list(prompt) + list(generation.tokens[:i]))
+        assert step.probability == math.exp(logits[step.token])
+        assert step.nucleus_size == sampling.nucleus_size(logits, 0.95)
+
+
+def test_a_repetition_penalty_breaks_greedy_decodings_loop(small_model):
+    prompt = ids_of(small_model, "the value")
+    plain = generate(small_model, prompt, "greedy", 40)
+    penalised = generate(small_model, prompt, "greedy", 40, repetition_penalty=3.0)
+    assert ends_in_repetition(plain.tokens) and plain.tokens != penalised.tokens
+
+
+def test_beam_search_takes_no_penalty(small_model):
+    with pytest.raises(TypeError, match="repetition_penalty"):
+        generate(small_model, [], "beam", 5, repetition_penalty=1.2)
+
+
+@pytest.mark.parametrize("top_p, temperature", [(0.8, 1.0), (0.95, 1.0), (0.8, 0.7)])
+def test_the_recorded_nucleus_is_the_models_at_the_asked_p(small_model, top_p, temperature):
+    m = small_model
+    prompt = ids_of(m, "a name")
+    generation = generate(m, prompt, "top_p", 20, rng=3, nucleus_p=0.8, top_p=top_p, temperature=temperature)
+    for i, step in enumerate(generation.steps):
+        logits = m.logits(list(prompt) + list(generation.tokens[:i]))
+        assert step.nucleus_size == sampling.nucleus_size(logits, 0.8)
+    assert {s.nucleus_size for s in generate(m, prompt, "top_p", 5, rng=3, nucleus_p=None).steps} == {None}
+
+
 def test_step_records(small_model):
     m = small_model
     generation = generate(m, ids_of(m, "the"), "top_k", 20, rng=1, top_k=3)
@@ -338,8 +387,10 @@ def test_decoding_table_on_a_small_model(small_model):
     prompts = prompts_from_text(small_model, SMALL_CORPUS, 3, words=2)
     assert len(prompts) == 3
     table = decoding_table(small_model, prompts, n_per_prompt=2, length=30, seed=1)
-    assert [row["method"] for row in table] == ["greedy", "beam", "sample", "temperature", "top_k", "top_p"]
-    assert [row["generations"] for row in table] == [3, 3, 6, 6, 6, 6]
+    assert [row["method"] for row in table] == ["greedy", "beam", "sample", "temperature", "top_k", "top_p",
+                                                "greedy"]
+    assert [row["generations"] for row in table] == [3, 3, 6, 6, 6, 6, 3]
+    assert table[-1]["key"] == "greedy_penalty" and table[-1]["params"]["repetition_penalty"] == 1.2
     for row in table:
         assert 0 <= row["repetition_percent"] <= 100 and 0 < row["distinct_2"] <= 1
         assert row["mean_length"] == 30
@@ -372,13 +423,13 @@ def test_reference_row_scores_what_people_wrote(small_model):
     assert row["method"] == "human" and row["label"] == "People" and row["generations"] == 2
     assert row["perplexity"] == pytest.approx(math.exp(np.mean(surprise)))
     assert row["distinct_2"] == pytest.approx(np.mean([distinct_n(c, 2) for _, c in passages]))
-    assert row["mean_candidates"] is None and row["paper_repetition_percent"] == 0.28
+    assert row["mean_candidates"] is None and row["key"] == "human"
 
 
 def test_decoding_table_perplexity_is_of_the_chosen_tokens(small_model):
     m = small_model
     prompts = prompts_from_text(m, SMALL_CORPUS, 2, words=2)
-    greedy = decoding_table(m, prompts, 1, 12, seed=3, methods=[("greedy", {}, "Greedy")])[0]
+    greedy = decoding_table(m, prompts, 1, 12, seed=3, rows=ngram.TABLE_ROWS[:1])[0]
     surprise = [-m.logits(list(g.prompt) + list(g.tokens[:i]))[t]
                 for g in (generate(m, p, "greedy", 12) for p in prompts) for i, t in enumerate(g.tokens)]
     assert greedy["perplexity"] == pytest.approx(math.exp(np.mean(surprise)))
@@ -434,7 +485,7 @@ def test_decoding_table_also_counts_loops_the_last_token_breaks(small_model):
     prompts = prompts_from_text(small_model, SMALL_CORPUS, 3, words=2)
     for row in decoding_table(small_model, prompts, 1, 30, seed=2):
         generations = [generate(small_model, p, row["method"], 30, rng=np.random.default_rng(
-            [2, [m for m, _, _ in ngram.TABLE_METHODS].index(row["method"]), i, 0]), **row["params"])
+            [2, [r.key for _, r in ngram.TABLE_ROWS].index(row["key"]), i, 0]), **row["params"])
             for i, p in enumerate(prompts)]
         expected = 100 * np.mean([ends_in_repetition(g.tokens[:-1]) for g in generations])
         assert row["repetition_percent_but_last"] == pytest.approx(expected)

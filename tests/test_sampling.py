@@ -20,7 +20,9 @@ from hypothesis import strategies as st
 import sampling
 import sampling.core
 from sampling import (
+    apply_frequency_presence_penalty,
     apply_min_p,
+    apply_repetition_penalty,
     apply_temperature,
     apply_top_k,
     apply_top_p,
@@ -436,6 +438,8 @@ LOGIT_FUNCTIONS = [
     ("sample_token", lambda logits: sample_token(logits, rng())),
     ("sampling_stages", lambda logits: sampling_stages(logits)),
     ("nucleus_size", lambda logits: nucleus_size(logits, 0.9)),
+    ("apply_repetition_penalty", lambda logits: apply_repetition_penalty(logits, [0], 1.2)),
+    ("apply_frequency_presence_penalty", lambda logits: apply_frequency_presence_penalty(logits, [0], 0.5, 0.5)),
 ]
 
 
@@ -748,6 +752,144 @@ def test_nucleus_size_counts_what_apply_top_p_keeps(logits, top_p):
 def test_nucleus_size_rejects_bad_top_p():
     with pytest.raises(ValueError, match="top_p"):
         nucleus_size(logits_of(0.5, 0.5), 2)
+
+
+# ---------------------------------------------------------------- penalties
+
+
+def reference_repetition_penalty(logits, previous_tokens, penalty):
+    """transformers' RepetitionPenaltyLogitsProcessor, token by token: each token seen once."""
+    out = np.array(logits, dtype=np.float64)
+    for token in set(previous_tokens):
+        score = out[token]
+        out[token] = score * penalty if score < 0 else score / penalty
+    return out
+
+
+def test_repetition_penalty_divides_a_positive_score_and_multiplies_a_negative_one():
+    out = unchanged(apply_repetition_penalty, np.array([2.0, -1.0, 0.5, -3.0]), [0, 1], 2.0)
+    assert out.tolist() == [1.0, -2.0, 0.5, -3.0]
+
+
+def test_repetition_penalty_on_log_probabilities_makes_a_seen_token_less_likely():
+    logits = logits_of(0.5, 0.3, 0.2)
+    probs = softmax(unchanged(apply_repetition_penalty, logits, [0], 1.5))
+    assert probs[0] == pytest.approx(0.5 ** 1.5 / (0.5 ** 1.5 + 0.3 + 0.2))  # exp(1.5 log p) = p^1.5
+    assert probs[1] / probs[2] == pytest.approx(0.3 / 0.2)   # the others keep their ratio
+
+
+def test_repetition_penalty_counts_each_previous_token_once():
+    logits = logits_of(0.5, 0.3, 0.2)
+    once = apply_repetition_penalty(logits, [1], 1.3)
+    assert np.array_equal(unchanged(apply_repetition_penalty, logits, [1, 1, 1, 1], 1.3), once)
+
+
+@pytest.mark.parametrize("previous", [[], np.array([], dtype=np.int64)])
+def test_repetition_penalty_with_nothing_seen_or_penalty_one_changes_nothing(previous):
+    logits = logits_of(0.5, 0.3, 0.2)
+    assert np.array_equal(unchanged(apply_repetition_penalty, logits, previous, 1.5), logits)
+    assert np.array_equal(unchanged(apply_repetition_penalty, logits, [0, 1, 2], 1), logits)
+
+
+def test_repetition_penalty_returns_a_new_array_and_keeps_removed_tokens_removed():
+    logits = logits_of(0.5, 0.0, 0.5)
+    out = unchanged(apply_repetition_penalty, logits, [0, 1], 1.2)
+    assert out is not logits and out[1] == -np.inf and out[0] == pytest.approx(1.2 * math.log(0.5))
+
+
+def test_repetition_penalty_below_one_rewards_a_seen_token():
+    probs = softmax(apply_repetition_penalty(logits_of(0.5, 0.3, 0.2), [2], 0.5))
+    assert probs[2] > 0.2
+
+
+def test_repetition_penalty_that_overflows_says_so():
+    with pytest.raises(ValueError, match=r"^penalty 0\.5 is too far from 1 for these logits"):
+        unchanged(apply_repetition_penalty, np.array([1e308, 0.0]), [0], 0.5)
+
+
+@PROPERTY
+@given(logits=logits_arrays(), data=st.data(), penalty=st.floats(0.1, 10))
+def test_repetition_penalty_property_is_transformers_rule(logits, data, penalty):
+    previous = data.draw(st.lists(st.integers(0, logits.size - 1), max_size=30))
+    out = unchanged(apply_repetition_penalty, logits, previous, penalty)
+    assert np.array_equal(out, reference_repetition_penalty(logits, previous, penalty))
+    unseen = np.setdiff1d(np.arange(logits.size), previous)
+    assert np.array_equal(out[unseen], logits[unseen])
+    if penalty >= 1:   # a penalty never raises a seen token's score
+        assert np.all(out[previous] <= logits[previous])
+
+
+@pytest.mark.parametrize("penalty", [0, -1.2, 0.0, math.nan, math.inf, True, "1.2", None])
+def test_repetition_penalty_rejects_a_penalty_that_is_not_positive_and_finite(penalty):
+    with pytest.raises(ValueError, match=r"^penalty must be a finite number greater than 0, such as 1\.2"):
+        unchanged(apply_repetition_penalty, logits_of(0.5, 0.5), [0], penalty)
+
+
+@pytest.mark.parametrize("apply", [
+    lambda logits, previous: apply_repetition_penalty(logits, previous, 1.2),
+    lambda logits, previous: apply_frequency_presence_penalty(logits, previous, 0.5, 0.5),
+], ids=["repetition", "frequency_presence"])
+@pytest.mark.parametrize("previous, words", [
+    ([3], r"ids from 0 to 2 \(one per logit\); got 3 at index 0"),
+    ([0, -1], r"ids from 0 to 2 \(one per logit\); got -1 at index 1"),
+    ([0.5], r"whole-number token ids; got 0\.5"),
+    ([True], r"whole-number token ids; got True"),
+    ([[0, 1]], r"a 1-D sequence of token ids; got shape \(1, 2\)"),
+    (None, r"a 1-D sequence of token ids; got shape \(\)"),
+])
+def test_penalties_reject_previous_tokens_that_are_not_ids_of_these_logits(apply, previous, words):
+    with pytest.raises(ValueError, match="^previous_tokens must be " + words):
+        unchanged(apply, logits_of(0.5, 0.3, 0.2), previous)
+
+
+def test_frequency_presence_penalty_is_openais_rule():
+    logits = np.array([1.0, 1.0, 1.0, 1.0])
+    out = unchanged(apply_frequency_presence_penalty, logits, [0, 0, 0, 1, 3, 0], 0.5, 0.25)
+    # token 0: 4 times, token 1 and 3: once, token 2: never
+    assert out.tolist() == [1.0 - 4 * 0.5 - 0.25, 1.0 - 0.5 - 0.25, 1.0, 1.0 - 0.5 - 0.25]
+
+
+def test_frequency_presence_penalty_negative_values_encourage_repetition():
+    probs = softmax(apply_frequency_presence_penalty(logits_of(0.5, 0.3, 0.2), [2, 2], -1.0, -0.5))
+    assert probs[2] > 0.2
+
+
+def test_frequency_presence_penalty_zero_changes_nothing_and_keeps_removed_tokens_removed():
+    logits = logits_of(0.5, 0.0, 0.5)
+    out = unchanged(apply_frequency_presence_penalty, logits, [0, 1, 1], 0.0, 0.0)
+    assert out is not logits and np.array_equal(out, logits)
+    assert apply_frequency_presence_penalty(logits, [1], 2.0, 2.0)[1] == -np.inf
+    assert apply_frequency_presence_penalty(logits, [1], -2.0, -2.0)[1] == -np.inf
+
+
+@PROPERTY
+@given(logits=logits_arrays(), data=st.data(), frequency=st.floats(-2, 2), presence=st.floats(-2, 2))
+def test_frequency_presence_penalty_property_lowers_each_token_by_its_count(logits, data, frequency, presence):
+    previous = data.draw(st.lists(st.integers(0, logits.size - 1), max_size=30))
+    out = unchanged(apply_frequency_presence_penalty, logits, previous, frequency, presence)
+    for token in range(logits.size):
+        c = previous.count(token)
+        assert out[token] == logits[token] - frequency * c - presence * (c > 0)
+    # Order does not matter, only how often each token came.
+    assert np.array_equal(out, apply_frequency_presence_penalty(logits, sorted(previous), frequency, presence))
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int32, np.int64, np.uint16])
+def test_penalties_take_token_ids_of_any_integer_type(dtype):
+    """Pyodide's numpy indexes with int32, where bincount refuses int64: every integer type works."""
+    logits, previous = logits_of(0.5, 0.3, 0.2), np.array([2, 0, 2], dtype=dtype)
+    assert np.array_equal(apply_frequency_presence_penalty(logits, previous, 0.5, 0.1),
+                          apply_frequency_presence_penalty(logits, [2, 0, 2], 0.5, 0.1))
+    assert np.array_equal(apply_repetition_penalty(logits, previous, 1.5),
+                          apply_repetition_penalty(logits, [2, 0, 2], 1.5))
+
+
+@pytest.mark.parametrize("name", ["frequency_penalty", "presence_penalty"])
+@pytest.mark.parametrize("value", [2.5, -2.01, math.nan, math.inf, True, "0.5", None])
+def test_frequency_presence_penalty_rejects_values_outside_openais_range(name, value):
+    penalties = {"frequency_penalty": 0.0, "presence_penalty": 0.0, name: value}
+    with pytest.raises(ValueError, match=rf"^{name} must be a number from -2 to 2"):
+        unchanged(apply_frequency_presence_penalty, logits_of(0.5, 0.5), [0], **penalties)
 
 
 def test_public_api_is_exported():

@@ -254,9 +254,10 @@ def test_explorer_final_bars_are_sampling_stages_probs(example, settings):
 @pytest.mark.parametrize("settings", SETTINGS[:4])
 def test_explorer_stages_one_by_one_agree_with_sampling_stages(settings):
     logits = EXAMPLES["big"].logits
-    stages = run_stages(logits, **settings)
+    stages, at_t = run_stages(logits, **settings)
     final = sampling.sampling_stages(logits, **settings)
     assert np.array_equal(stages[-1].logits > -np.inf, final.kept)
+    assert np.array_equal(at_t, sampling.sampling_stages(logits, temperature=settings["temperature"]).probs)
     assert [s.name for s in stages] == ["temperature", "top-k", "top-p", "min-p"]
 
 

@@ -28,15 +28,15 @@ import importlib
 # that has no generate widget does not load the model at all.
 _HOMES = {
     "corpus": ("LICENCE", "clean_text", "corpus_info", "corpus_text", "held_out_text"),
-    "decoding": ("COMPARISON_K", "METHOD_PARAMS", "METHODS", "NUCLEUS_P", "Generation", "Progress",
-                 "Step", "generate", "generate_steps"),
+    "decoding": ("METHODS", "Generation", "Progress", "Step", "generate", "generate_steps"),
+    "methods": ("COMPARISON_K", "METHOD", "NUCLEUS_P", "PAPER", "PENALTIES", "TABLE_ROWS", "Method",
+                "TableRow"),
     "metrics": ("RepeatingTail", "distinct_n", "ends_in_repetition", "repeating_tail",
                 "repetition_start"),
     "model": ("Model", "train"),
     "shipped": ("Comparison", "default_comparison", "default_model", "use_comparison",
                 "use_model_bytes"),
-    "table": ("PAPER_REPETITION_PERCENT", "TABLE_METHODS", "decoding_table", "passages_from_text",
-              "prompts_from_text", "reference_row"),
+    "table": ("decoding_table", "passages_from_text", "prompts_from_text", "reference_row"),
     "tokens": ("BOS", "EOS", "UNK"),
 }
 _HOME_OF = {name: module for module, names in _HOMES.items() for name in names}

@@ -1,8 +1,9 @@
 """Decoding strategies over a ``Model``: greedy, beam search and sampling.
 
 Every choice of a token, greedy ones included (temperature 0), goes through
-the ``sampling`` package: ``sampling_stages`` applies temperature, top-k,
-top-p and min-p in ``sample_token``'s order and ``draw_tokens`` makes the
+the ``sampling`` package: the penalties first (as transformers applies its
+logits processors before its warpers), then ``sampling_stages`` applies
+temperature, top-k, top-p and min-p in ``sample_token``'s order and ``draw_tokens`` makes the
 draw, which that package documents as the very draw ``sample_token`` makes
 (a test checks it), while also telling how many tokens survived the
 filters.  Beam search is the one strategy that package does not cover, and
@@ -24,23 +25,12 @@ import numpy as np
 
 import sampling
 
+from .methods import COMPARISON_K, METHOD, NUCLEUS_P, PENALTIES, accepted_settings
+
 if TYPE_CHECKING:   # annotations only: the model's module loads with the model
     from .model import Model
 
-NUCLEUS_P = 0.95  # the nucleus size recorded at every step uses this p
-COMPARISON_K = 40  # the fixed k shown beside it, unless the method is top-k
-
-# Parameters each method accepts, with their defaults.
-METHOD_PARAMS: dict[str, dict[str, float]] = {
-    "greedy": {},
-    "beam": {"beam_width": 16},
-    "sample": {},
-    "temperature": {"temperature": 0.7},
-    "top_k": {"top_k": 40, "temperature": 1.0},
-    "top_p": {"top_p": 0.95, "temperature": 1.0},
-    "min_p": {"min_p": 0.1, "temperature": 1.0},
-}
-METHODS = tuple(METHOD_PARAMS)
+METHODS = tuple(METHOD)
 
 
 class Step(NamedTuple):
@@ -48,7 +38,7 @@ class Step(NamedTuple):
 
     token: int
     probability: float  # of the token under the model's own distribution
-    nucleus_size: int | None  # tokens top-p 0.95 would keep at this step
+    nucleus_size: int | None  # tokens top-p would keep of the model's distribution (p: see generate)
     fixed_k: int  # the k that top-k keeps at every step, for comparison
     candidates: int  # tokens the method chose among: 1 for greedy, the
     # width for beam search, the tokens left after truncation when sampling
@@ -78,12 +68,11 @@ class Generation(NamedTuple):
 
 def method_params(method: str, **params: float) -> dict[str, float]:
     """Return ``params`` completed with the method's defaults, after checking them."""
-    if method not in METHOD_PARAMS:
-        raise ValueError(f"unknown method {method!r}; expected one of {METHODS}")
-    unknown = set(params) - set(METHOD_PARAMS[method])
+    accepted = accepted_settings(method)
+    unknown = set(params) - set(accepted)
     if unknown:
         raise TypeError(f"{method} takes no parameter {sorted(unknown)}")
-    return {**METHOD_PARAMS[method], **params}
+    return {**accepted, **params}
 
 
 def generate(
@@ -93,32 +82,32 @@ def generate(
     length: int,
     rng: np.random.Generator | int | None = None,
     *,
-    record_nucleus: bool = True,
+    nucleus_p: float | None = NUCLEUS_P,
     **params: float,
 ) -> Generation:
     """Return ``length`` new tokens after ``prompt_ids``, chosen by ``method``.
 
     ``method`` is one of ``METHODS``; ``params`` are its settings
-    (``beam_width``, ``temperature``, ``top_k``, ``top_p``, ``min_p``; see
-    ``METHOD_PARAMS`` for defaults).  ``rng`` (a numpy Generator or a seed)
-    drives the sampling methods; the same seed gives the same text.
-    ``record_nucleus=False`` leaves ``Step.nucleus_size`` as None, which
-    saves a third of the time of a sampling step.
+    (``beam_width``, ``temperature``, ``top_k``, ``top_p``, ``min_p``, and
+    for all but beam search ``repetition_penalty``, ``frequency_penalty`` and
+    ``presence_penalty``; see ``methods.METHODS`` for defaults).  ``rng`` (a
+    numpy Generator or a seed) drives the sampling methods; the same seed
+    gives the same text.  Each step records the size of the model's nucleus
+    at ``nucleus_p``; None leaves ``Step.nucleus_size`` as None, which saves
+    a third of the time of a sampling step.
     """
     settings = method_params(method, **params)
     prompt = tuple(int(i) for i in prompt_ids)
     if method == "beam":
         width = int(settings["beam_width"])
         tokens: tuple[int, ...] = ()
-        for progress in _beam_progress(model, prompt, length, width, record_nucleus=False):
+        for progress in _beam_progress(model, prompt, length, width, None):
             tokens = progress.tokens
-        steps = _beam_records(model, prompt, tokens, width, record_nucleus)
+        steps = _beam_records(model, prompt, tokens, width, nucleus_p)
     else:
         steps = tuple(
             progress.step
-            for progress in _token_progress(
-                model, prompt, length, rng, method, settings, record_nucleus
-            )
+            for progress in _token_progress(model, prompt, length, rng, method, settings, nucleus_p)
         )
         tokens = tuple(step.token for step in steps)
     return Generation(method, settings, prompt, tokens, steps)
@@ -131,7 +120,7 @@ def generate_steps(
     length: int,
     rng: np.random.Generator | int | None = None,
     *,
-    record_nucleus: bool = True,
+    nucleus_p: float | None = NUCLEUS_P,
     **params: float,
 ) -> Iterator[Progress]:
     """Yield a ``Progress`` after each new token (for a step-by-step widget).
@@ -144,8 +133,8 @@ def generate_steps(
     prompt = tuple(int(i) for i in prompt_ids)
     if method == "beam":
         width = int(settings["beam_width"])
-        return _beam_progress(model, prompt, length, width, record_nucleus)
-    return _token_progress(model, prompt, length, rng, method, settings, record_nucleus)
+        return _beam_progress(model, prompt, length, width, nucleus_p)
+    return _token_progress(model, prompt, length, rng, method, settings, nucleus_p)
 
 
 # -- one token at a time ------------------------------------------------------
@@ -158,25 +147,56 @@ def _token_progress(
     rng: np.random.Generator | int | None,
     method: str,
     settings: dict[str, float],
-    record_nucleus: bool,
+    nucleus_p: float | None,
 ) -> Iterator[Progress]:
     """Yield progress for greedy decoding and the sampling methods."""
     generator = np.random.default_rng(rng)
-    filters = sampling_settings(method, settings)
     context = list(prompt)
     tokens: list[int] = []
     fixed_k = int(settings.get("top_k", COMPARISON_K))
+    # When the method is top-p at temperature 1 with no penalty, the tokens it keeps are the
+    # nucleus the step records: count them once.
+    nucleus_is_kept = (method == "top_p" and settings["top_p"] == nucleus_p and settings["temperature"] == 1
+                       and not penalized(settings))
     for _ in range(length):
         logits = model.logits(context)
+        stages = step_stages(logits, context, method, settings)
         # sampling_stages runs sample_token's pipeline and exposes which
         # tokens survived; drawing from its probabilities with draw_tokens
         # is, by that package's contract, the draw sample_token makes.
-        stages = sampling.sampling_stages(logits, **filters)
         token = int(sampling.draw_tokens(stages.probs, generator, 1)[0])
         candidates = int(np.count_nonzero(stages.kept))
+        nucleus = candidates if nucleus_is_kept else nucleus_size(logits, nucleus_p)
         context.append(token)
         tokens.append(token)
-        yield Progress(tuple(tokens), _record(logits, token, fixed_k, candidates, record_nucleus))
+        yield Progress(tuple(tokens), _record(logits, token, fixed_k, candidates, nucleus))
+
+
+def step_stages(
+    logits: np.ndarray, context: Sequence[int], method: str, settings: dict[str, float]
+) -> sampling.SamplingStages:
+    """Every stage of one step of a token-by-token method: the penalties on the tokens of
+    ``context`` (prompt included, as transformers does by default), then ``sample_token``'s
+    pipeline.  ``settings`` are complete (see ``method_params``)."""
+    return sampling.sampling_stages(penalize(logits, context, settings), **sampling_settings(method, settings))
+
+
+def penalize(logits: np.ndarray, context: Sequence[int], settings: dict[str, float]) -> np.ndarray:
+    """The logits after the penalties in ``settings`` (the same array when every one is off).
+
+    The model's logits are log-probabilities, all negative, so a repetition penalty r turns a
+    seen token's probability p into p ** r before renormalising."""
+    if settings.get("repetition_penalty", 1.0) != 1.0:
+        logits = sampling.apply_repetition_penalty(logits, context, settings["repetition_penalty"])
+    if settings.get("frequency_penalty", 0.0) != 0.0 or settings.get("presence_penalty", 0.0) != 0.0:
+        logits = sampling.apply_frequency_presence_penalty(
+            logits, context, settings["frequency_penalty"], settings["presence_penalty"])
+    return logits
+
+
+def penalized(settings: dict[str, float]) -> bool:
+    """Whether any penalty is on."""
+    return any(settings.get(name, off) != off for name, off in PENALTIES.items())
 
 
 def sampling_settings(method: str, settings: dict[str, float]) -> dict[str, float | None]:
@@ -190,16 +210,19 @@ def sampling_settings(method: str, settings: dict[str, float]) -> dict[str, floa
     }
 
 
-def _record(
-    logits: np.ndarray, token: int, fixed_k: int, candidates: int, record_nucleus: bool
-) -> Step:
+def nucleus_size(logits: np.ndarray, nucleus_p: float | None) -> int | None:
+    """How many tokens of the model's own distribution top-p keeps (None: not recorded)."""
+    return None if nucleus_p is None else int(sampling.nucleus_size(logits, nucleus_p))
+
+
+def _record(logits: np.ndarray, token: int, fixed_k: int, candidates: int, nucleus: int | None) -> Step:
     """Return the step record for ``token`` chosen from ``logits``."""
     return Step(
         token=int(token),
         # logits are normalised log-probabilities, so exp gives the
-        # probability at temperature 1 before any truncation.
+        # probability at temperature 1 before any truncation or penalty.
         probability=math.exp(logits[token]),
-        nucleus_size=int(sampling.nucleus_size(logits, NUCLEUS_P)) if record_nucleus else None,
+        nucleus_size=nucleus,
         fixed_k=fixed_k,
         candidates=candidates,
     )
@@ -209,7 +232,7 @@ def _record(
 
 
 def _beam_progress(
-    model: Model, prompt: tuple[int, ...], length: int, width: int, record_nucleus: bool
+    model: Model, prompt: tuple[int, ...], length: int, width: int, nucleus_p: float | None
 ) -> Iterator[Progress]:
     """Yield the best hypothesis after each step of beam search.
 
@@ -231,7 +254,7 @@ def _beam_progress(
             hypotheses[p] + (t,) for p, t in zip(parents.tolist(), tokens.tolist())
         ]
         best = logits[parents[0]]
-        step = _record(best, int(tokens[0]), COMPARISON_K, width, record_nucleus)
+        step = _record(best, int(tokens[0]), COMPARISON_K, width, nucleus_size(best, nucleus_p))
         yield Progress(hypotheses[0], step)
 
 
@@ -255,10 +278,11 @@ def _beam_records(
     prompt: tuple[int, ...],
     tokens: tuple[int, ...],
     width: int,
-    record_nucleus: bool,
+    nucleus_p: float | None,
 ) -> tuple[Step, ...]:
     """Return step records along the finished best hypothesis."""
-    return tuple(
-        _record(model.logits(prompt + tokens[:i]), token, COMPARISON_K, width, record_nucleus)
-        for i, token in enumerate(tokens)
-    )
+    records = []
+    for i, token in enumerate(tokens):
+        logits = model.logits(prompt + tokens[:i])
+        records.append(_record(logits, token, COMPARISON_K, width, nucleus_size(logits, nucleus_p)))
+    return tuple(records)

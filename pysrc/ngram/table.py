@@ -2,8 +2,9 @@
 
 A small-scale version of Holtzman et al. (2020), Table 1: generations from
 the same prompts with greedy decoding, beam search, pure sampling,
-temperature, top-k and nucleus sampling, summarised as plain data for a
-build step to render.
+temperature, top-k and nucleus sampling (the rows of ``methods.METHODS``,
+with greedy decoding again under a repetition penalty), summarised as plain
+data for a build step to render.
 """
 
 from __future__ import annotations
@@ -14,30 +15,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from .decoding import Generation, Step, generate, method_params
+from .methods import HUMAN_ROW, TABLE_ROWS, Method, TableRow
 from .metrics import distinct_n, ends_in_repetition
 from .model import Model
-
-# (method, parameters, label) rows of the comparison, in the paper's order.
-TABLE_METHODS: tuple[tuple[str, dict[str, float], str], ...] = (
-    ("greedy", {}, "Greedy"),
-    ("beam", {"beam_width": 16}, "Beam search, b=16"),
-    ("sample", {}, "Pure sampling"),
-    ("temperature", {"temperature": 0.7}, "Sampling, t=0.7"),
-    ("top_k", {"top_k": 40}, "Top-k, k=40"),
-    ("top_p", {"top_p": 0.95}, "Nucleus, p=0.95"),
-)
-# "% Repetition" reported by Holtzman et al. (ICLR 2020), Table 1, for the
-# rows they share with TABLE_METHODS, and for human text (their generations:
-# GPT-2 Large, 200 tokens).  They report no row for temperature 0.7 alone.
-PAPER_REPETITION_PERCENT: dict[str, float] = {
-    "human": 0.28,
-    "greedy": 73.66,
-    "beam": 28.94,
-    "sample": 0.22,
-    "top_k": 0.39,
-    "top_p": 0.36,
-}
-DETERMINISTIC_METHODS = frozenset({"greedy", "beam"})
 
 
 def prompts_from_text(
@@ -104,13 +84,13 @@ def decoding_table(
     n_per_prompt: int,
     length: int,
     seed: int,
-    methods: Sequence[tuple[str, dict[str, float], str]] = TABLE_METHODS,
+    rows: Sequence[tuple[Method, TableRow]] = TABLE_ROWS,
 ) -> list[dict[str, object]]:
-    """Return one summary row per decoding method, as plain data.
+    """Return one summary row per row of the comparison, as plain data.
 
-    Deterministic methods (greedy, beam) run once per prompt, the others
+    Methods that do not sample (greedy, beam) run once per prompt, the others
     ``n_per_prompt`` times, each generation ``length`` tokens long.  Each
-    row holds: ``method``, ``label``, ``params``, ``generations``,
+    row holds: ``key``, ``method``, ``label``, ``params``, ``generations``,
     ``repetition_percent`` (share ending in a phrase repeated 3+ times),
     ``repetition_percent_but_last`` (the same, each text's last token left out),
     ``distinct_2`` (mean over generations), ``mean_length`` (tokens; equal
@@ -118,54 +98,52 @@ def decoding_table(
     ``mean_sentence_length`` (tokens per sentence the generations finished,
     ``</s>`` not counted, the first sentence counting only its generated
     part; None if none finished), ``mean_candidates`` (tokens chosen among
-    per step, see ``Step.candidates``), ``perplexity`` (the model's, on the
-    generated tokens) and ``paper_repetition_percent``.
-    Strings among ``prompts`` are encoded with the model.  The same seed
-    gives the same table.
+    per step, see ``Step.candidates``) and ``perplexity`` (the model's, on
+    the generated tokens).  Strings among ``prompts`` are encoded with the
+    model.  The same seed gives the same table.
     """
     prompt_ids = [
         model.encode(p)[0] if isinstance(p, str) else [int(i) for i in p] for p in prompts
     ]
-    rows = []
-    for method_index, (method, params, label) in enumerate(methods):
-        runs = 1 if method in DETERMINISTIC_METHODS else n_per_prompt
+    summaries = []
+    for row_index, (method, row) in enumerate(rows):
+        runs = n_per_prompt if method.sampled else 1
         generations = [
             generate(
                 model,
                 prompt,
-                method,
+                method.key,
                 length,
                 # An independent stream per generation: a row's results do
                 # not depend on which rows ran before it.
-                np.random.default_rng([seed, method_index, prompt_index, run]),
-                record_nucleus=False,  # a third of the time, and not reported
-                **params,
+                np.random.default_rng([seed, row_index, prompt_index, run]),
+                nucleus_p=None,  # a third of the time, and not reported
+                **row.changes,
             )
             for prompt_index, prompt in enumerate(prompt_ids)
             for run in range(runs)
         ]
-        row = _summary(generations, model.eos_id)
-        rows.append(
+        summaries.append(
             {
-                "method": method,
-                "label": label,
-                "params": method_params(method, **params),
-                **row,
-                "paper_repetition_percent": PAPER_REPETITION_PERCENT.get(method),
+                "key": row.key,
+                "method": method.key,
+                "label": row.label,
+                "params": method_params(method.key, **row.changes),
+                **_summary(generations, model.eos_id),
             }
         )
-    return rows
+    return summaries
 
 
 def reference_row(
     model: Model,
     passages: Sequence[tuple[Sequence[int], Sequence[int]]],
-    label: str = "Held-out text",
+    label: str = HUMAN_ROW.label,
 ) -> dict[str, object]:
     """Return the row of what people wrote: the continuations of ``passages``.
 
-    The same columns as ``decoding_table``'s rows (method ``"human"``), the
-    paper's "Human" row.  Its perplexity scores ``<unk>`` as a word, because
+    The same columns as ``decoding_table``'s rows (key and method ``"human"``),
+    the paper's "Human" row.  Its perplexity scores ``<unk>`` as a word, because
     people use rare words; ``mean_candidates`` is None.
     """
     generations = []
@@ -179,14 +157,13 @@ def reference_row(
         generations.append(
             Generation("human", {}, tuple(prompt), tuple(int(t) for t in continuation), tuple(steps))
         )
-    row = _summary(generations, model.eos_id)
     return {
-        "method": "human",
+        "key": HUMAN_ROW.key,
+        "method": HUMAN_ROW.key,
         "label": label,
         "params": {},
-        **row,
+        **_summary(generations, model.eos_id),
         "mean_candidates": None,
-        "paper_repetition_percent": PAPER_REPETITION_PERCENT["human"],
     }
 
 

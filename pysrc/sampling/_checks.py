@@ -150,6 +150,54 @@ def check_min_tokens(min_tokens_to_keep: object) -> int:
     return int(min_tokens_to_keep)
 
 
+def check_previous_tokens(previous_tokens: object, size: int) -> np.ndarray:
+    """Return the ids of the tokens seen so far as a 1-D array of np.intp, or raise a ValueError.
+
+    Accepted: a 1-D sequence of whole numbers, each a token id from 0 to size - 1 (the
+    logits' length); it may be empty, and an id may come any number of times.
+
+    Example: check_previous_tokens([3, 1, 3], 5) -> array([3, 1, 3])
+    """
+    try:
+        array = np.asarray(previous_tokens)
+    except (TypeError, ValueError):
+        raise ValueError(f"previous_tokens must be a 1-D sequence of token ids; "
+                         f"got {type(previous_tokens).__name__}.") from None
+    if array.ndim != 1:
+        raise ValueError(f"previous_tokens must be a 1-D sequence of token ids; got shape {array.shape}.")
+    if array.size == 0:
+        return np.zeros(0, dtype=np.intp)
+    if array.dtype.kind not in "iu":  # bools, floats and text are not token ids
+        bad = next(v for v in array.tolist() if not is_integer(v))
+        raise ValueError(f"previous_tokens must be whole-number token ids; got {show(bad)}.")
+    outside = (array < 0) | (array >= size)
+    if outside.any():
+        raise ValueError(f"previous_tokens must be ids from 0 to {size - 1} (one per logit); "
+                         f"got {show(array[_first(outside)])} at index {_first(outside)}.")
+    return array.astype(np.intp)  # numpy's index type: int32 in Pyodide, where bincount refuses int64
+
+
+def check_repetition_penalty(penalty: object) -> float:
+    """Return the repetition penalty, a finite number > 0 (1 means none), as a float.
+
+    Example: check_repetition_penalty(1.2) -> 1.2
+    """
+    if not is_number(penalty) or not (0 < penalty < np.inf):  # NaN fails the comparison
+        raise ValueError(f"penalty must be a finite number greater than 0, such as 1.2 (1 means no penalty); "
+                         f"got {show(penalty)}.")
+    return float(penalty)
+
+
+def check_additive_penalty(name: str, value: object) -> float:
+    """Return a frequency or presence penalty, from -2 to 2 as the OpenAI API accepts, as a float.
+
+    Example: check_additive_penalty("presence_penalty", 0.5) -> 0.5
+    """
+    if not is_number(value) or not -2 <= value <= 2:
+        raise ValueError(f"{name} must be a number from -2 to 2 (0 means no penalty); got {show(value)}.")
+    return float(value)
+
+
 def check_count(n: object) -> int:
     """Return the number of draws as an int of at least 0, or raise a ValueError.
 

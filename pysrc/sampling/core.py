@@ -1,4 +1,4 @@
-"""Softmax, temperature and the four filters (top-k, top-p, min-p, typical).
+"""Softmax, temperature, the four filters (top-k, top-p, min-p, typical) and the penalties.
 
 Each public function takes a 1-D array of logits (one score per token) and
 returns a new array; the input is never changed. A filter removes a token by
@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_fraction, check_logits, check_mass, check_min_tokens, check_temperature, check_top_k
+from ._checks import (check_additive_penalty, check_fraction, check_logits, check_mass, check_min_tokens,
+                      check_previous_tokens, check_repetition_penalty, check_temperature, check_top_k)
 
 # How many of the best tokens top-p ranks at first (see nucleus).
 FIRST_GUESS = 1024
@@ -123,6 +124,53 @@ def apply_typical(logits, mass, min_tokens_to_keep=1) -> np.ndarray:
     ids, values = in_play(logits)  # tokens already removed (-inf) take no part
     kept = typical_keep(values, mass, min_tokens_to_keep)
     return scatter(token_ids(ids, kept), values[kept], logits.size, fill=-np.inf)  # all others become -inf
+
+
+def apply_repetition_penalty(logits, previous_tokens, penalty) -> np.ndarray:
+    """Make the tokens already in previous_tokens less likely (CTRL's repetition penalty).
+
+    Each token that occurs in previous_tokens, however often, has its logit
+    divided by penalty if it is positive and multiplied by it if it is negative,
+    so a penalty above 1 always moves it down and 1 changes nothing; other
+    tokens keep their logits. penalty must be a finite number > 0.
+    The rule of Hugging Face transformers' RepetitionPenaltyLogitsProcessor
+    (src/transformers/generation/logits_process.py, https://github.com/huggingface/transformers),
+    after Keskar et al. 2019, https://arxiv.org/abs/1909.05858 (about 1.2, transformers' docs
+    report them suggesting). Scores that are log-probabilities are all negative, so there the
+    penalty raises a seen token's probability to the power penalty before renormalising.
+    Unlike transformers, an int penalty (2) is accepted like the float (2.0).
+
+    Example: apply_repetition_penalty(np.log([0.5, 0.3, 0.2]), [1, 1], 2.0) -> [log 0.5, 2 * log 0.3, log 0.2]
+    """
+    logits = check_logits(logits)
+    seen = np.unique(check_previous_tokens(previous_tokens, logits.size))  # each token once, however often it came
+    penalty = check_repetition_penalty(penalty)
+    scores = logits[seen]
+    out = logits.copy()
+    with np.errstate(over="ignore"):
+        out[seen] = np.where(scores < 0, scores * penalty, scores / penalty)  # both move the score down for penalty > 1
+    if np.isposinf(out.max()) or np.isneginf(out.max()):  # a penalty < 1 overflowed a huge logit, or all went to -inf
+        raise ValueError(f"penalty {penalty!r} is too far from 1 for these logits: applying it overflows.")
+    return out
+
+
+def apply_frequency_presence_penalty(logits, previous_tokens, frequency_penalty, presence_penalty) -> np.ndarray:
+    """Lower each token's logit by how often, and whether, it occurs in previous_tokens.
+
+    A token that occurs c times loses frequency_penalty * c, plus presence_penalty
+    once if c > 0; tokens that do not occur keep their logits. Both penalties are
+    numbers from -2 to 2 (negative ones encourage repetition), 0 meaning none.
+    The rule the OpenAI API documents for its frequency_penalty and presence_penalty
+    ("Frequency and presence penalties", https://platform.openai.com/docs/advanced-usage#frequency-and-presence-penalties):
+    mu[j] - c[j] * alpha_frequency - float(c[j] > 0) * alpha_presence.
+
+    Example: apply_frequency_presence_penalty(np.array([1.0, 1.0]), [0, 0], 0.5, 0.25) -> array([-0.25, 1.])
+    """
+    logits = check_logits(logits)
+    counts = np.bincount(check_previous_tokens(previous_tokens, logits.size), minlength=logits.size)  # c[j]
+    frequency_penalty = check_additive_penalty("frequency_penalty", frequency_penalty)
+    presence_penalty = check_additive_penalty("presence_penalty", presence_penalty)
+    return logits - frequency_penalty * counts - presence_penalty * (counts > 0)  # -inf stays -inf
 
 
 # The pieces below work on the tokens in play only: `values` is a 1-D array of

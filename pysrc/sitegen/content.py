@@ -46,7 +46,6 @@ class Article:
     slug: str
     meta: dict
     body_html: str
-    directives: list[Directive]
     headings: list[tuple[int, str, str]]   # (level, id, text) for the table of contents
 
     @property
@@ -203,5 +202,5 @@ def read_article(path: Path, source: str, context: dict,
     body = render_template_body(body, context, source, offset)
     html, headings = render_markdown(body)
     html = fill_placeholders(html, [render_directive(d) for d in directives])
-    return Article(source, path.stem, meta, html, directives, headings)
+    return Article(source, path.stem, meta, html, headings)
 

@@ -79,7 +79,8 @@ class DirectiveRenderer:
         if d.kind == "math":
             return to_mathml(d.name, display="block")
         raise BuildError(f"unknown directive '::: {d.kind}'; the directives are "
-                         "'::: widget NAME name=value ...' and '::: code MODULE.FUNCTION'.", d.where)
+                         "'::: widget NAME name=value ...', '::: code MODULE.FUNCTION' and a display "
+                         "formula between two '$$' lines.", d.where)
 
     def widget(self, d: Directive) -> str:
         w = widgets.REGISTRY.get(d.name)

@@ -174,9 +174,6 @@ class Widget(NamedTuple):
     params: tuple[Param, ...]
     view: Callable[..., View]
 
-    def param(self, name: str) -> Param:
-        return next(p for p in self.params if p.name == name)
-
     def defaults(self) -> dict:
         return {p.name: p.default for p in self.params if p.control != "button"}
 

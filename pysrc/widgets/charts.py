@@ -121,11 +121,6 @@ def bar_cell(r: Row) -> str:
     return f'<td class="bar-col">{inner}</td>'
 
 
-def rest_label(n: int) -> str:
-    """The data-token of a row that sums up n unlisted tokens."""
-    return more_tokens(n)
-
-
 def stat(label: str, value: str) -> str:
     return f'<div class="stat"><dt>{escape(label)}</dt><dd>{value}</dd></div>'
 

@@ -123,6 +123,6 @@ EXAMPLES = {
 }
 
 SMALL = ("peaked", "flat")
-EXAMPLE_CHOICES = tuple((key, EXAMPLES[key].label) for key in SMALL)
-ALL_CHOICES = tuple((key, f"{ex.label} ({ex.size:,} tokens)" if ex.size > 12 else ex.label)
+SMALL_ENOUGH = 12      # an example this size or smaller is listed in full, and its size goes unsaid
+ALL_CHOICES = tuple((key, f"{ex.label} ({ex.size:,} tokens)" if ex.size > SMALL_ENOUGH else ex.label)
                     for key, ex in EXAMPLES.items())

@@ -2,9 +2,9 @@
 
 The order is transformers' (and sampling_stages'): each filter sees only what
 the one before it left, renormalised. Any filter can be off (an empty box);
-no control ever changes another. The final bars are sampling_stages' own
-probabilities; the per-stage counts come from applying the same public
-filters one by one, which gives the same survivors.
+no control ever changes another. The pipeline runs once: the public filters
+one by one, which keep the same survivors as sampling_stages (a test checks
+it), and the final bars are the softmax of what the last one left.
 """
 from __future__ import annotations
 
@@ -37,12 +37,11 @@ def stage(name: str, value, logits: np.ndarray, left: int | None = None) -> Stag
     return Stage(name, value, logits, int(np.count_nonzero(logits > -np.inf)) if left is None else left)
 
 
-def run_stages(logits: np.ndarray, temperature: float, top_k, top_p, min_p, scaled=None) -> list[Stage]:
-    """Temperature, then each filter on what the previous step left (an off filter passes all).
-    scaled: the logits after temperature, when the caller has them (sampling_stages(...).scaled)."""
-    if scaled is None:
-        scaled = sampling.sampling_stages(logits, temperature=temperature).scaled   # handles 0 (greedy) too
-    stages = [stage("temperature", temperature, scaled)]
+def run_stages(logits: np.ndarray, temperature: float, top_k, top_p, min_p) -> tuple[list[Stage], np.ndarray]:
+    """Temperature, then each filter on what the previous step left (an off filter passes all);
+    and the distribution at temperature T, before any filter."""
+    at_t = sampling.sampling_stages(logits, temperature=temperature)   # handles 0 (greedy) too
+    stages = [stage("temperature", temperature, at_t.scaled)]
     steps = (("top-k", top_k, sampling.apply_top_k), ("top-p", top_p, sampling.apply_top_p),
              ("min-p", min_p, sampling.apply_min_p))
     for name, value, apply in steps:
@@ -51,7 +50,23 @@ def run_stages(logits: np.ndarray, temperature: float, top_k, top_p, min_p, scal
             stages.append(stage(name, value, previous.logits, previous.left))
         else:
             stages.append(stage(name, value, apply(previous.logits, value)))
-    return stages
+    return stages, at_t.probs
+
+
+class Final(NamedTuple):
+    """What the pipeline ends with: the scores after temperature, the distribution sampled
+    from (softmax of what the last filter left) and which tokens are in it."""
+
+    scaled: np.ndarray
+    probs: np.ndarray
+    kept: np.ndarray
+
+
+def final_of(stages: list[Stage], at_t: np.ndarray) -> Final:
+    filtered = stages[-1].logits
+    # No filter removed anything: the final distribution is the one at T, already computed.
+    probs = at_t if stages[-1].left == stages[0].left else sampling.softmax(filtered)
+    return Final(stages[0].logits, probs, filtered > -np.inf)
 
 
 STEP_NAMES = ("kept", "greedy", "top-k", "top-p", "min-p")   # what removed a token, by code
@@ -78,7 +93,7 @@ def rest_removal(who: np.ndarray, start: int) -> str:
     return "<br>".join(f"{STEP_NAMES[code]} {count(int(n))}" for code, n in enumerate(counts) if n)
 
 
-def explorer_rows(ex: Example, final: sampling.SamplingStages, at_t: np.ndarray, who: np.ndarray) -> list[Row]:
+def explorer_rows(ex: Example, final: Final, at_t: np.ndarray, who: np.ndarray) -> list[Row]:
     rows = []
     for i in range(listed_count(ex)):
         scaled = final.scaled[i]
@@ -105,7 +120,7 @@ def all_pass(n: int) -> str:
     return "the one token left passes" if n == 1 else f"all {count(n)} pass"
 
 
-def pipeline_list(ex: Example, stages: list[Stage], final: sampling.SamplingStages) -> str:
+def pipeline_list(ex: Example, stages: list[Stage], final: Final) -> str:
     items = [f"<li><strong>Scores</strong> for {count(ex.size)} tokens.</li>"]
     before = ex.size
     for stage in stages:
@@ -133,11 +148,8 @@ def pipeline_list(ex: Example, stages: list[Stage], final: sampling.SamplingStag
 @remembered
 def explorer_view(example: str, temperature: float, top_k, top_p, min_p) -> View:
     ex = EXAMPLES[example]
-    final = sampling.sampling_stages(ex.logits, temperature=temperature, top_k=top_k, top_p=top_p, min_p=min_p)
-    stages = run_stages(ex.logits, temperature, top_k, top_p, min_p, scaled=final.scaled)
-    # With every filter off, the final distribution is the one at T: softmax of the same logits.
-    filtered = any(value is not None for value in (top_k, top_p, min_p))
-    at_t = sampling.softmax(final.scaled) if filtered else final.probs
+    stages, at_t = run_stages(ex.logits, temperature, top_k, top_p, min_p)
+    final = final_of(stages, at_t)
     table = prob_table(f"{ex.label}: every stage, in the order applied",
                        ("Score", "\u00f7 T", "p at T", "Removed by"), explorer_rows(ex, final, at_t, removed_by(stages)),
                        bar_header="Sampled from", phone_hides=(0, 2))

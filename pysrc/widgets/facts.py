@@ -6,13 +6,14 @@ its dict to every article. Values are formatted strings, ready to print.
 Two kinds of numbers live here. Most are computed from the article's example
 distributions with the `sampling` module, so the text always agrees with the
 figures. The results of Holtzman et al. cannot be computed: they are quoted
-once, in PAPER, with where they come from.
+once, in ngram.methods.PAPER, with where they come from.
 """
 from __future__ import annotations
 
 import numpy as np
 
 import ngram
+import ngram.methods
 import sampling
 
 from .charts import count, percent
@@ -21,30 +22,23 @@ from .examples import EXAMPLES, GPT2_VOCABULARY, Example
 from .base import REGISTRY
 from .listing import HEAD
 
-# Holtzman, Buys, Du, Forbes, Choi, "The Curious Case of Neural Text Degeneration",
-# ICLR 2020, arXiv:1904.09751, Table 1: GPT-2 Large, 5,000 continuations of up to
-# 200 tokens each. Perplexity is the model's own perplexity on the generated text;
-# repetition is the share of continuations that end in a repeating loop; HUSE
-# (higher is better) combines human judgement with the model's probabilities.
-PAPER = {
-    "paper_passages": "5,000",
-    "paper_tokens": "200",
-    "paper_ppl_human": "12.38",
-    "paper_ppl_greedy": "1.50",
-    "paper_ppl_pure": "22.73",
-    "paper_ppl_nucleus": "13.13",
-    "paper_rep_human": "0.28%",
-    "paper_rep_greedy": "73.66%",
-    "paper_rep_beam16": "28.94%",
-    "paper_rep_nucleus": "0.36%",
-    "paper_rep_topk40_t07": "8.86%",
-    "paper_huse_nucleus": "0.97",
-    "paper_huse_topk640": "0.94",
-    "paper_huse_t09": "0.79",
-    "paper_huse_pure": "0.67",
-    "paper_huse_topk40": "0.19",
-    "paper_huse_topk40_t07": "0.08",
-}
+# The results of Holtzman, Buys, Du, Forbes, Choi, "The Curious Case of Neural Text
+# Degeneration" (ICLR 2020, arXiv:1904.09751), Table 1, are quoted once, in ngram.methods.PAPER.
+PAPER_FORMATS = (("perplexity", "ppl", "{:.2f}"), ("repetition", "rep", "{:.2f}%"), ("huse", "huse", "{:.2f}"))
+
+
+def paper_facts() -> dict:
+    """paper_ppl_greedy, paper_rep_beam16, paper_huse_nucleus ...: every figure of the paper
+    the article may quote, by its row's short name."""
+    facts = {"paper_passages": count(ngram.methods.PAPER_PASSAGES),
+             "paper_tokens": str(ngram.methods.PAPER_TOKENS)}
+    for row, figures in ngram.PAPER.items():
+        for column, short, pattern in PAPER_FORMATS:
+            value = getattr(figures, column)
+            if value is not None:
+                facts[f"paper_{short}_{row}"] = pattern.format(value)
+    return facts
+
 
 GAP_RUNS = 100   # how many runs of draws the "typical gap" is the median of
 
@@ -158,7 +152,7 @@ def sampling_facts() -> dict:
     """The paper's numbers and everything computed from the example distributions."""
     peaked, flat, big = EXAMPLES["peaked"], EXAMPLES["flat"], EXAMPLES["big"]
     return {
-        **PAPER,
+        **paper_facts(),
         **score_facts(peaked, flat, big),
         **draw_facts(flat, big),
         **temperature_facts(peaked, big),
@@ -173,10 +167,10 @@ def sampling_facts() -> dict:
 def generation_facts(comparison: ngram.Comparison) -> dict:
     """Numbers about the n-gram model and its decoding table, for "Seeing it happen".
 
-    gen_rows is a list, one formatted row per method, for the article's table loop.
+    gen_rows is a list, one formatted row per row of the table, for the article's table loop;
+    each row's figures are also named by its key (gen_rep_greedy, gen_ppl_greedy_penalty, ...).
     """
     corpus, model, settings = comparison.corpus, comparison.model, comparison.settings
-    rows = {row["method"]: row for row in comparison.rows}
     facts = {
         "gen_words": count(corpus["words"]),
         "gen_training_words": count(corpus["training_words"]),
@@ -189,60 +183,62 @@ def generation_facts(comparison: ngram.Comparison) -> dict:
         "gen_prompts": count(settings["prompts"]),
         "gen_length": count(settings["length"]),
         "gen_example_prompt": settings["prompt_texts"][0],
+        "gen_repetition_penalty": f"{ngram.methods.SUGGESTED_REPETITION_PENALTY:g}",
         "gen_rows": [formatted_row(row) for row in comparison.rows],
         **example_facts(ngram.default_model()),
     }
-    sampled = [row["repetition_percent"] for method, row in rows.items() if method not in ("human", "greedy", "beam")]
+    sampled = [row["repetition_percent"] for row in comparison.rows
+               if row["method"] in ngram.METHOD and ngram.METHOD[row["method"]].sampled]
     facts["gen_rep_sampling_max"] = f"{max(sampled):.0f}%"
-    for method, row in rows.items():
-        shown = formatted_row(row)
-        facts.update({f"gen_rep_{method}": shown["repetition"], f"gen_d2_{method}": shown["distinct_2"],
-                      f"gen_rep_{method}_but_last": f"{row['repetition_percent_but_last']:.0f}%",
-                      f"gen_ppl_{method}": shown["perplexity"], f"gen_n_{method}": shown["generations"]})
+    for row in comparison.rows:
+        shown, key = formatted_row(row), row["key"]
+        facts.update({f"gen_rep_{key}": shown["repetition"], f"gen_d2_{key}": shown["distinct_2"],
+                      f"gen_rep_{key}_but_last": f"{row['repetition_percent_but_last']:.0f}%",
+                      f"gen_ppl_{key}": shown["perplexity"], f"gen_n_{key}": shown["generations"]})
     return facts
 
 
 def example_facts(model: ngram.Model) -> dict:
     """What the generation widget shows in its first state (greedy, with its default prompt),
     and along a nucleus-sampled text from the same prompt, as long as the table's."""
-    from .generate import MAX_LENGTH, Run   # imported here: generate imports the model package
+    from .generate import MAX_LENGTH, perplexity, run_of   # imported here: generate imports the model package
 
     defaults = REGISTRY["generate"].defaults()
-    greedy = Run.make(model, defaults["prompt"], "greedy", {}, defaults["length"], defaults["length"],
-                      defaults["seed"])
-    nucleus = Run.make(model, defaults["prompt"], "top_p", {"top_p": ngram.NUCLEUS_P}, MAX_LENGTH,
-                       MAX_LENGTH, defaults["seed"])
+    greedy = run_of(model, defaults["prompt"], "greedy", {}, defaults["length"], defaults["length"],
+                    defaults["seed"])
+    nucleus = run_of(model, defaults["prompt"], "top_p", {"top_p": ngram.NUCLEUS_P}, MAX_LENGTH,
+                     MAX_LENGTH, defaults["seed"])
     sizes = nucleus.nucleus_sizes
     return {
         "gen_prompt": defaults["prompt"],
         "gen_widget_length": str(defaults["length"]),
         "gen_greedy_loop_tokens": str(greedy.loop.repeats * greedy.loop.phrase_length),
         "gen_greedy_loop_phrase": str(greedy.loop.phrase_length),
-        "gen_greedy_perplexity": f"{greedy.perplexity():.1f}",
-        "gen_greedy_under_1pct": str(sum(p < 0.01 for p in greedy.probabilities())),
+        "gen_greedy_perplexity": f"{perplexity(greedy):.1f}",
+        "gen_greedy_under_1pct": str(sum(p < 0.01 for p in greedy.probabilities)),
         "gen_nucleus_tokens": str(MAX_LENGTH),
         "gen_nucleus_min": count(min(sizes)),
         "gen_nucleus_max": count(max(sizes)),
         "gen_nucleus_median": count(int(np.median(sizes))),
         "gen_nucleus_under_k": str(sum(n < ngram.COMPARISON_K for n in sizes)),
-        "gen_nucleus_perplexity": f"{nucleus.perplexity():.1f}",
-        "gen_nucleus_under_1pct": str(sum(p < 0.01 for p in nucleus.probabilities())),
+        "gen_nucleus_perplexity": f"{perplexity(nucleus):.1f}",
+        "gen_nucleus_under_1pct": str(sum(p < 0.01 for p in nucleus.probabilities)),
     }
 
 
-# The rows of the paper's Table 1 that match a row of ours, by our method names.
-PAPER_REPETITION = {"human": "paper_rep_human", "greedy": "paper_rep_greedy", "beam": "paper_rep_beam16",
-                    "top_p": "paper_rep_nucleus"}
+def paper_repetition(row: dict) -> str:
+    """The paper's repetition figure for the row of the same method and settings, or a dash."""
+    value = ngram.methods.paper_figure(ngram.methods.ROW_BY_KEY[row["key"]], "repetition")
+    return "\u2014" if value is None else f"{value:.2f}%"
 
 
 def formatted_row(row: dict) -> dict:
-    paper = PAPER_REPETITION.get(row["method"])
     sentence = row["mean_sentence_length"]
     return {
         "label": row["label"],
         "generations": count(row["generations"]),
         "repetition": f"{row['repetition_percent']:.0f}%",
-        "paper": "\u2014" if paper is None else PAPER[paper],
+        "paper": paper_repetition(row),
         "distinct_2": f"{row['distinct_2']:.2f}",
         "sentence": "\u2014" if sentence is None else f"{sentence:.1f}",
         "perplexity": f"{row['perplexity']:.1f}",

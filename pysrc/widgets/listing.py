@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .charts import Row, rest_label
-from .examples import Example
+from .charts import Row, more_tokens
+from .examples import SMALL_ENOUGH, Example
 
-SMALL_ENOUGH = 12      # an example this size or smaller is listed in full
 HEAD = 10              # how many tokens of a bigger one are listed
 
 
@@ -30,7 +29,7 @@ def rest_row(ex: Example, probs: np.ndarray, cells: tuple[str, ...] = (), kept: 
     if unlisted <= 0:
         return []
     share = None if drawn is None else float(drawn[start:stop].sum())
-    return [Row(rest_label(unlisted), float(probs[start:stop].sum()), cells, kept=kept, note=note,
+    return [Row(more_tokens(unlisted), float(probs[start:stop].sum()), cells, kept=kept, note=note,
                 rest=unlisted, drawn=share)]
 
 

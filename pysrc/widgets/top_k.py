@@ -6,7 +6,9 @@ of the flat one.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from html import escape
+from typing import NamedTuple
 
 import numpy as np
 
@@ -20,20 +22,34 @@ VOCABULARY = EXAMPLES[SMALL[0]].size   # both small prompts have the same twelve
 assert all(EXAMPLES[key].size == VOCABULARY for key in SMALL)
 
 
-def kept_by_top_k(ex: Example, top_k: int) -> tuple[np.ndarray, np.ndarray, float]:
-    """The tokens top-k keeps, their renormalised probabilities, and the mass they had before."""
+class TopK(NamedTuple):
+    """What top-k keeps of one example."""
+
+    before: np.ndarray   # the distribution before the cut
+    after: np.ndarray    # the distribution sampled from: the kept tokens, renormalised
+    kept: np.ndarray     # which tokens survive
+    mass: float          # the probability the kept tokens had before the cut
+
+
+def kept_by_top_k(ex: Example, top_k: int) -> TopK:
     stages = sampling.sampling_stages(ex.logits, top_k=top_k)
-    before = sampling.softmax(ex.logits)
-    return stages.kept, stages.probs, float(before[stages.kept].sum())
+    before = softmax_of(ex.key)
+    return TopK(before, stages.probs, stages.kept, float(before[stages.kept].sum()))
 
 
-def top_k_panel(ex: Example, top_k: int) -> str:
-    kept, after, mass = kept_by_top_k(ex, top_k)
-    before = sampling.softmax(ex.logits)
+@lru_cache(maxsize=None)   # one per example: it does not depend on k
+def softmax_of(key: str) -> np.ndarray:
+    """An example's distribution before any cut (read-only)."""
+    probs = sampling.softmax(EXAMPLES[key].logits)
+    probs.flags.writeable = False
+    return probs
+
+
+def top_k_panel(ex: Example, top_k: int, cut: TopK) -> str:
     rows = [Row(token, float(p), (percent(float(q)) if k else "\u2014",), kept=bool(k))
-            for token, p, q, k in zip(ex.tokens, before, after, kept)]
-    table = prob_table(f"{ex.label}: top-{top_k} keeps {percent(mass)} of the mass", ("After top\u2011k",), rows)
-    figures = stats([("Kept", f"{int(kept.sum())} of {ex.size}"), ("Mass kept", percent(mass))])
+            for token, p, q, k in zip(ex.tokens, cut.before, cut.after, cut.kept)]
+    table = prob_table(f"{ex.label}: top-{top_k} keeps {percent(cut.mass)} of the mass", ("After top\u2011k",), rows)
+    figures = stats([("Kept", f"{int(cut.kept.sum())} of {ex.size}"), ("Mass kept", percent(cut.mass))])
     return f'<div class="panel"><p class="panel-title">{escape(ex.label)}</p>{figures}{table}</div>'
 
 
@@ -43,7 +59,8 @@ def top_k_panel(ex: Example, top_k: int) -> str:
 ])
 def top_k_view(top_k: int) -> View:
     examples = [EXAMPLES[key] for key in SMALL]
-    masses = [kept_by_top_k(ex, top_k)[2] for ex in examples]
+    cuts = [kept_by_top_k(ex, top_k) for ex in examples]
     summary = f"Top-{top_k} keeps " + " but ".join(
-        f"{percent(mass)} of the mass after {ex.label}" for ex, mass in zip(examples, masses)) + "."
-    return View('<div class="pair">' + "".join(top_k_panel(ex, top_k) for ex in examples) + "</div>", summary)
+        f"{percent(cut.mass)} of the mass after {ex.label}" for ex, cut in zip(examples, cuts)) + "."
+    panels = "".join(top_k_panel(ex, top_k, cut) for ex, cut in zip(examples, cuts))
+    return View('<div class="pair">' + panels + "</div>", summary)

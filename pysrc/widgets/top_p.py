@@ -17,8 +17,8 @@ import sampling
 from .base import Choice, Number, View, widget
 from .charts import (RankScale, Row, count, curve_path, note, percent, prob_table, remembered,
                      running_total_chart, stats)
-from .examples import ALL_CHOICES, EXAMPLES, Example
-from .listing import SMALL_ENOUGH, example_note, listed_count, rest_row
+from .examples import ALL_CHOICES, EXAMPLES, SMALL_ENOUGH, Example
+from .listing import example_note, listed_count, rest_row
 
 
 class Nucleus(NamedTuple):
