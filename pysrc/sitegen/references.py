@@ -195,8 +195,8 @@ def load_bibliography(meta: dict, content: Path, source: str) -> dict:
     try:
         return dict(parse_file(str(path), bib_format="bibtex").entries)
     except PybtexSyntaxError as problem:
-        raise BuildError(f"not valid BibTeX: {problem.error_type}: {problem.message}.",
-                         f"{shown}:{problem.lineno}") from None
+        said = re.sub(r"^syntax error in line \d+: ", "", str(problem))  # the line goes in front
+        raise BuildError(f"not valid BibTeX: {said}.", f"{shown}:{problem.lineno}") from None
     except (BibliographyDataError, UnicodeDecodeError) as problem:
         raise BuildError(f"the bibliography cannot be read: {problem}.", shown) from None
 
