@@ -366,3 +366,14 @@ def test_the_workflow_keeps_cache_between_runs():
     assert cache[0]["with"]["restore-keys"].strip()   # a change restores the last cache, then rebuilds what changed
     build = next(i for i, s in enumerate(steps) if s.get("name") == "Build")
     assert steps.index(cache[0]) < build
+
+
+@pytest.mark.parametrize("field, message", [
+    ("url = {javascript:alert(1)}", "a url starts with https://"),
+    ('doi = {10.1/x"><script>}', "is not an identifier"),
+])
+def test_bibliography_links_are_web_addresses_only(tmp_path, field, message):
+    bib = f"@misc{{x, title = {{A}}, year = {{2020}}, {field}}}\n"
+    with pytest.raises(BuildError, match=re.escape(message)) as problem:
+        article(tmp_path, "[@x]\n", "bibliography: references.bib\n", bib=bib)
+    assert where(problem) == "content/references.bib"

@@ -193,12 +193,28 @@ def load_bibliography(meta: dict, content: Path, source: str) -> dict:
         raise BuildError(f"bibliography names {name!r}, which is not a file in content/.", f"{source}:1")
     shown = f"content/{path.relative_to(content.resolve()).as_posix()}"
     try:
-        return dict(parse_file(str(path), bib_format="bibtex").entries)
+        entries = dict(parse_file(str(path), bib_format="bibtex").entries)
     except PybtexSyntaxError as problem:
         said = re.sub(r"^syntax error in line \d+: ", "", str(problem))  # the line goes in front
         raise BuildError(f"not valid BibTeX: {said}.", f"{shown}:{problem.lineno}") from None
     except (BibliographyDataError, UnicodeDecodeError) as problem:
         raise BuildError(f"the bibliography cannot be read: {problem}.", shown) from None
+    for key, entry in entries.items():
+        check_links_of(key, entry, shown)
+    return entries
+
+
+def check_links_of(key: str, entry, shown: str) -> None:
+    """The entry's url, doi and eprint become links: web addresses and plain identifiers only."""
+    url = entry.fields.get("url", "")
+    if url and not re.match(r"https?://[^\s\"'<>]+$", url):
+        raise BuildError(f"the entry {key!r} has the url {url!r}; a url starts with https:// or http://.",
+                         shown)
+    for name in ("doi", "eprint"):
+        value = entry.fields.get(name, "")
+        if value and not re.match(r"[\w./:;()\-]+$", value):
+            raise BuildError(f"the entry {key!r} has the {name} {value!r}, which is not an identifier "
+                             "(write it as 10.1000/xyz or 1904.09751, without https://).", shown)
 
 
 def gather_citations(meta: dict, body: str, content: Path, source: str, offset: int) -> Citations:
