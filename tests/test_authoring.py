@@ -189,6 +189,8 @@ def test_an_unknown_figure_reference_stops_the_build_at_its_line(tmp_path):
     ("::: image a.svg id=x\n", 'alt="..."', 6),
     ("::: image a.svg alt=A size=3\n", "'size' is not one of them", 6),
     ("::: image a.svg alt=A id=3d\n", "must start with a letter", 6),
+    ("::: image https://example.org/a.png alt=A\n", "is not one", 6),
+    ("::: image ../secret.svg alt=A\n", "is not one", 6),
 ])
 def test_figure_mistakes_name_their_line(tmp_path, body, message, line):
     with pytest.raises(BuildError, match=re.escape(message)) as problem:
@@ -377,3 +379,10 @@ def test_bibliography_links_are_web_addresses_only(tmp_path, field, message):
     with pytest.raises(BuildError, match=re.escape(message)) as problem:
         article(tmp_path, "[@x]\n", "bibliography: references.bib\n", bib=bib)
     assert where(problem) == "content/references.bib"
+
+
+def test_a_caption_takes_markdown_and_math_but_shows_html_as_text(tmp_path):
+    a = article(tmp_path, '::: image a.svg alt=A caption="*Soft* $x^2$ <b>max</b>"\n')
+    caption = a.body_html.split("<figcaption", 1)[1]
+    assert "<em>Soft</em>" in caption and "<math" in caption
+    assert "&lt;b&gt;max&lt;/b&gt;" in caption and "<b>" not in caption

@@ -153,10 +153,14 @@ def check_figure_refs(body: str, source: str, offset: int, figures: dict[str, Fi
 
 
 def caption_html(caption: str) -> str:
-    """A caption's inline Markdown and math, as HTML without the paragraph around it."""
+    """A caption's inline Markdown and math, as HTML without the paragraph around it.
+
+    A caption is an attribute-like value on a directive line: raw HTML in it is shown as text."""
     from .content import MathExtension  # content imports this module; import late
-    text = markdown.markdown(caption, extensions=["smarty", MathExtension()], output_format="html")
-    return re.sub(r"^<p>(.*)</p>$", r"\1", text.strip(), flags=re.S)
+    md = markdown.Markdown(extensions=["smarty", MathExtension()], output_format="html")
+    md.preprocessors.deregister("html_block")
+    md.inlinePatterns.deregister("html")
+    return re.sub(r"^<p>(.*)</p>$", r"\1", md.convert(caption).strip(), flags=re.S)
 
 
 def image_html(src: str, params: dict, figure: Figure | None, where: str) -> str:
@@ -164,6 +168,9 @@ def image_html(src: str, params: dict, figure: Figure | None, where: str) -> str
     unknown = sorted(set(params) - {"alt"})
     if unknown:
         raise BuildError(f"::: image takes alt=, id= and caption=; {unknown[0]!r} is not one of them.", where)
+    if re.match(r"[a-zA-Z][\w+.-]*:|/", src) or ".." in src.split("/"):
+        raise BuildError(f"::: image shows a file of content/, named from there (images/coin.svg); "
+                         f"{src!r} is not one.", where)
     if not params.get("alt"):
         raise BuildError('an image needs a text for readers who cannot see it: alt="...".', where)
     img = f'<img src="{html.escape(src)}" alt="{html.escape(params["alt"])}">'
