@@ -386,3 +386,10 @@ def test_a_caption_takes_markdown_and_math_but_shows_html_as_text(tmp_path):
     caption = a.body_html.split("<figcaption", 1)[1]
     assert "<em>Soft</em>" in caption and "<math" in caption
     assert "&lt;b&gt;max&lt;/b&gt;" in caption and "<b>" not in caption
+
+
+def test_fences_are_found_as_markdown_finds_them(tmp_path):
+    # a longer fence inside does not close the block; an unclosed fence is no block at all
+    a = article(tmp_path, "````text\n```\n::: image inside.svg alt=X\n```\n````\n\n~~~\n::: image a.svg alt=A\n")
+    assert [d.name for d in a.directives] == ["a.svg"]
+    assert "::: image inside.svg" in a.body_html

@@ -136,12 +136,11 @@ def parse_directive_args(args: str, where: str) -> tuple[str, dict]:
 def extract_directives(body: str, source: str, offset: int) -> tuple[str, list[Directive]]:
     """Replace directive lines and $$ blocks by placeholders; return the body and the directives."""
     lines, out, directives = body.split("\n"), [], []
-    i, figures, fence = 0, 0, None
+    i, figures, in_fence = 0, 0, references.fenced(lines)
     while i < len(lines):
         where = f"{source}:{offset + i + 1}"
         line = lines[i]
-        fence = code_fence_state(line, fence)
-        if fence:  # a fenced code block shows its lines as they are, directives included
+        if in_fence[i]:  # a fenced code block shows its lines as they are, directives included
             out.append(line)
             i += 1
             continue
@@ -164,21 +163,6 @@ def extract_directives(body: str, source: str, offset: int) -> tuple[str, list[D
             out.append(line)
         i += 1
     return "\n".join(out), directives
-
-
-def code_fence_state(line: str, fence: str | None) -> str | None:
-    """The fence (```, ~~~) a code block was opened with while inside one; None outside.
-
-    A closing line returns a non-empty marker too, so that it is kept as it is."""
-    if fence is None:
-        opening = references.FENCE.match(line)
-        return opening.group(1) if opening else None
-    if fence == "end":
-        return code_fence_state(line, None)
-    stripped = line.strip()
-    if stripped.startswith(fence) and not stripped.strip(fence[0]):
-        return "end"
-    return fence
 
 
 class InlineMath(InlineProcessor):

@@ -29,7 +29,7 @@ KEY = r"[A-Za-z0-9_][\w:.#$%&+?<>~/-]*"
 CITATION = re.compile(rf"\[(@{KEY}(?:\s*;\s*@{KEY})*)\]")
 FIGURE_REF = re.compile(r"(?<![\w@])@fig:([A-Za-z][\w-]*)")
 FIGURE_ID = re.compile(r"[A-Za-z][\w-]*$")
-FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})\s*\{?\s*\.?([^\s`{}]*)")
+FENCE = re.compile(r"^(`{3,}|~{3,})[ ]*(?:\{[ ]*\.?([\w#.+-]+)[^}\n]*\}|\.?([\w#.+-]*))[ ]*$")
 CODE_SPAN = re.compile(r"(`+).+?\1")
 FIGURE_KINDS = ("widget", "image")
 
@@ -62,32 +62,40 @@ class Citations:
 
 # ---- what the raw text says (with line numbers) ----
 
+def fenced(lines: list[str]) -> list[re.Match | bool]:
+    """For each line: the opening fence's match, True inside a fenced block (closing line
+    included), False outside. As in Python-Markdown, a block closes on its own fence string
+    and a fence that never closes is no block."""
+    marks: list[re.Match | bool] = []
+    fence, start = None, 0
+    for i, line in enumerate(lines):
+        if fence is None:
+            opening = FENCE.match(line)
+            marks.append(opening or False)
+            fence, start = (opening.group(1), i) if opening else (None, i)
+        else:
+            marks.append(True)
+            if line.rstrip(" ") == fence:
+                fence = None
+    if fence is not None:
+        marks[start:] = [False] * (len(lines) - start)
+    return marks
+
+
 def prose_lines(body: str, offset: int):
     """(line number in the file, text) of each line outside fenced code, code spans blanked."""
-    fence = None
-    for i, line in enumerate(body.split("\n")):
-        opening = FENCE.match(line)
-        if fence is None and opening:
-            fence = opening.group(1)
-            continue
-        if fence is not None:
-            if line.strip().startswith(fence[0] * len(fence)) and not line.strip().strip(fence[0]):
-                fence = None
-            continue
-        yield offset + i + 1, CODE_SPAN.sub(lambda m: " " * len(m.group(0)), line)
+    lines = body.split("\n")
+    for i, (line, mark) in enumerate(zip(lines, fenced(lines))):
+        if mark is False:
+            yield offset + i + 1, CODE_SPAN.sub(lambda m: " " * len(m.group(0)), line)
 
 
 def fence_languages(body: str, offset: int):
     """(line number, language) of every opening code fence that names a language."""
-    fence = None
-    for i, line in enumerate(body.split("\n")):
-        opening = FENCE.match(line)
-        if fence is None and opening:
-            fence = opening.group(1)
-            if opening.group(2):
-                yield offset + i + 1, opening.group(2)
-        elif fence is not None and line.strip().startswith(fence) and not line.strip().strip(fence[0]):
-            fence = None
+    lines = body.split("\n")
+    for i, mark in enumerate(fenced(lines)):
+        if isinstance(mark, re.Match) and (mark.group(2) or mark.group(3)):
+            yield offset + i + 1, mark.group(2) or mark.group(3)
 
 
 def check_fence_languages(body: str, source: str, offset: int) -> None:
