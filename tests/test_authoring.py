@@ -246,13 +246,6 @@ def test_the_preview_shows_a_draft_with_a_banner(draft_content, tmp_path):
     assert "draft-banner" not in (out / "coins.html").read_text()
 
 
-def test_serve_builds_with_drafts():
-    from sitegen.commands import parse
-    args, _ = parse(ROOT, ["build", "--drafts"])
-    assert args.drafts is True
-    assert '"--drafts"' in (ROOT / "pysrc" / "sitegen" / "cli.py").read_text().split("def serve", 1)[1]
-
-
 # ---- build.py new ----
 
 @pytest.mark.parametrize("title, slug", [

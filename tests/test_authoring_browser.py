@@ -212,3 +212,18 @@ def test_features_fit_a_phone(browser, features_url):
         "els => els.map(e => e.getBoundingClientRect().height)")
     assert heights and min(heights) >= 43.5
     context.close()
+
+
+def test_the_preview_shows_a_draft_with_its_banner(watched, preview):
+    content, url = preview
+    watched.goto(url + "dice.html")
+    (content / "unfinished.md").write_text(
+        "---\ntitle: Half written\ndate: 2026-02-01\nsummary: Not yet.\ndraft: true\n---\n\nSoon.\n")
+    dice = content / "dice.md"
+    dice.write_text(dice.read_text().replace("title: Dice", "title: Dice again"))
+    expect(watched.locator("h1")).to_have_text("Dice again", timeout=READY_TIMEOUT_MS)  # rebuilt
+    watched.goto(url + "unfinished.html")
+    expect(watched.get_by_role("note")).to_contain_text("Draft.")
+    expect(watched.get_by_role("note")).to_be_visible()
+    watched.goto(url + "index.html")
+    expect(watched.locator("main")).to_contain_text("Half written")   # the preview lists it too
