@@ -191,6 +191,7 @@ def test_an_unknown_figure_reference_stops_the_build_at_its_line(tmp_path):
     ("::: image a.svg alt=A id=3d\n", "must start with a letter", 6),
     ("::: image https://example.org/a.png alt=A\n", "is not one", 6),
     ("::: image ../secret.svg alt=A\n", "is not one", 6),
+    ('::: image a.svg alt=A caption="As in [@x]."\n', "a caption cannot cite", 6),
 ])
 def test_figure_mistakes_name_their_line(tmp_path, body, message, line):
     with pytest.raises(BuildError, match=re.escape(message)) as problem:

@@ -138,6 +138,9 @@ def take_figure(kind: str, params: dict, where: str, number: int) -> tuple[dict,
     if name and not FIGURE_ID.match(name):
         raise BuildError(f"the figure id {name!r} must start with a letter and hold only letters, "
                          "digits, '-' and '_', as in id=temperature.", where)
+    if CITATION.search(caption) or FIGURE_REF.search(caption):
+        raise BuildError("a caption cannot cite or refer to a figure (yet): put the citation or "
+                         "@fig: reference in the text next to the figure.", where)
     return params, (Figure(number, name, caption) if name or caption else None)
 
 
