@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from html import unescape
 import http.server
+import re
 import shutil
 import socket
 import subprocess
@@ -122,3 +123,107 @@ def test_python_errors_and_a_dead_worker_leave_the_widget_usable(watched, fixtur
     expect(widget.locator(".summary")).to_have_text("One part in 8.")   # and redraws the lost request
     divisor.fill("9")
     expect(widget.locator(".summary")).to_have_text("One part in 9.")
+
+
+# ---- what authors write, as readers get it ----
+
+FEATURES = ROOT / "tests" / "fixtures" / "authoring"
+
+
+@pytest.fixture(scope="module")
+def features_url(tmp_path_factory):
+    """The fixture site plus an article with code, footnotes, citations and numbered figures."""
+    top = tmp_path_factory.mktemp("features-site")
+    content = Path(shutil.copytree(FIXTURE, top / "content"))
+    for path in FEATURES.iterdir():
+        shutil.copy(path, content / path.name)
+    build_site(ROOT, top / "_site", content)
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(SiteHandler, directory=str(top / "_site")))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+def test_copy_button_copies_the_code_from_the_keyboard(watched, context, features_url):
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    watched.add_init_script(VIOLATIONS_PROBE)
+    watched.goto(features_url + "features.html")
+    first = watched.locator(".highlight").first
+    button = first.get_by_role("button", name="Copy")
+    expect(button).to_be_visible()
+    for _ in range(40):   # Tab through the page as a keyboard user does, up to the first copy button
+        watched.keyboard.press("Tab")
+        if button.evaluate("b => b === document.activeElement"):
+            break
+    expect(button).to_be_focused()
+    assert button.evaluate("b => getComputedStyle(b).outlineStyle") == "solid"   # visible focus
+    watched.keyboard.press("Enter")
+    expect(first.get_by_role("status")).to_have_text("Copied")
+    assert watched.evaluate("() => navigator.clipboard.readText()") == (
+        "def softmax(scores):\n    return scores / sum(scores)")
+    watched.keyboard.press("Tab")   # the next button copies its own block, with Space this time
+    second = watched.locator(".highlight").nth(1)
+    expect(second.get_by_role("button", name="Copy")).to_be_focused()
+    watched.keyboard.press(" ")
+    expect(second.get_by_role("status")).to_have_text("Copied")
+    assert watched.evaluate("() => navigator.clipboard.readText()") == "::: widget nothing-here\n[@nobody]"
+    assert watched.evaluate("() => window.__cspViolations") == []
+
+
+def test_without_scripts_the_code_shows_and_no_dead_button(browser, features_url):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(features_url + "features.html")
+    expect(page.locator(".highlight pre").first).to_contain_text("def softmax(scores):")
+    assert page.locator("button.copy-code").count() == 0
+    context.close()
+
+
+def test_figure_references_and_citations_lead_to_their_targets(watched, features_url):
+    watched.goto(features_url + "features.html")
+    watched.get_by_role("link", name="Figure 2").click()
+    expect(watched).to_have_url(features_url + "features.html#fig-coin")
+    expect(watched.get_by_role("figure", name="Figure 2. A coin, heads up.")).to_be_in_viewport()
+    temp = watched.get_by_role("figure", name=re.compile(r"^Figure 1\. "))
+    assert temp.evaluate("f => f.id") == "fig-temp"
+    watched.locator(".citation a").first.click()
+    expect(watched).to_have_url(features_url + "features.html#ref-1")
+    expect(watched.locator("#ref-1")).to_contain_text("The curious case of neural text degeneration")
+
+
+def test_authoring_features_pass_axe_in_light_and_dark(watched, features_url):
+    from axe_playwright_python.sync_playwright import Axe
+    watched.goto(features_url + "features.html")
+    wait_ready(watched.locator('[data-widget="temperature"]'))
+    for scheme in ("light", "dark"):
+        watched.emulate_media(color_scheme=scheme)
+        results = Axe().run(watched)
+        assert results.violations_count == 0, results.generate_report()
+
+
+def test_features_fit_a_phone(browser, features_url):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(features_url + "features.html")
+    expect(page.locator("button.copy-code").first).to_be_visible()
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    heights = page.locator("button.copy-code").evaluate_all(
+        "els => els.map(e => e.getBoundingClientRect().height)")
+    assert heights and min(heights) >= 43.5
+    context.close()
+
+
+def test_the_preview_shows_a_draft_with_its_banner(watched, preview):
+    content, url = preview
+    watched.goto(url + "dice.html")
+    (content / "unfinished.md").write_text(
+        "---\ntitle: Half written\ndate: 2026-02-01\nsummary: Not yet.\ndraft: true\n---\n\nSoon.\n")
+    dice = content / "dice.md"
+    dice.write_text(dice.read_text().replace("title: Dice", "title: Dice again"))
+    expect(watched.locator("h1")).to_have_text("Dice again", timeout=READY_TIMEOUT_MS)  # rebuilt
+    watched.goto(url + "unfinished.html")
+    expect(watched.get_by_role("note")).to_contain_text("Draft.")
+    expect(watched.get_by_role("note")).to_be_visible()
+    watched.goto(url + "index.html")
+    expect(watched.locator("main")).to_contain_text("Half written")   # the preview lists it too

@@ -15,26 +15,11 @@ from .serve import PreviewStatus, make_server, watch
 from .site import build_site
 
 
-def parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
-    parser = argparse.ArgumentParser(prog="python3 build.py", description="Build, serve and test the site.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    build = commands.add_parser("build", help="write _site/")
-    serve = commands.add_parser("serve", help="build _site/ and serve it")
-    for command in (build, serve):
-        command.add_argument("--content", type=Path, default=None,
-                             help="the folder of articles (default: content/)")
-        command.add_argument("--out", type=Path, default=None, help="where to write (default: _site/)")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--host", default="127.0.0.1")
-    commands.add_parser("test", help="run every test (extra arguments go to pytest)")
-    return parser.parse_known_args(argv)
-
-
-def build(root: Path, content: Path | None = None, out: Path | None = None) -> bool:
+def build(root: Path, content: Path | None = None, out: Path | None = None, drafts: bool = False) -> bool:
     started = time.perf_counter()
     out = (out or root / "_site").resolve()
     try:
-        build_site(root, out, content.resolve() if content else None)
+        build_site(root, out, content.resolve() if content else None, drafts=drafts)
     except BuildError as problem:
         print(f"Build failed, _site/ left as it was.\n{problem}", file=sys.stderr)
         return False
@@ -51,10 +36,10 @@ def rebuild(root: Path, options: list[str], status: PreviewStatus) -> None:
 
 
 def serve(root: Path, host: str, port: int, content: Path | None, out: Path | None) -> int:
-    if not build(root, content, out):
+    if not build(root, content, out, drafts=True):
         return 1
     site = (out or root / "_site").resolve()
-    options = [*(["--content", str(content.resolve())] if content else []),
+    options = ["--drafts", *(["--content", str(content.resolve())] if content else []),
                *(["--out", str(site)] if out else [])]
     status = PreviewStatus()
     try:
@@ -92,6 +77,24 @@ def install_firefox_driver(root: Path) -> str | None:
     return None
 
 
+def new(root: Path, title: str, content: Path | None) -> int:
+    """Write a new article that builds at once; never overwrite one."""
+    from .scaffold import write_new_article
+    try:
+        path = write_new_article((content or root / "content").resolve(), title, site_widgets())
+    except BuildError as problem:
+        print(problem, file=sys.stderr)
+        return 1
+    print(f"Wrote {path.name}: edit it, then `python3 build.py serve` to see it.")
+    return 0
+
+
+def site_widgets() -> dict:
+    """The widgets an article can place, by name (for `new`'s example)."""
+    import widgets
+    return dict(widgets.REGISTRY)
+
+
 def test(root: Path, pytest_args: list[str]) -> int:
     for missing in (browser.missing_browser_sentence(), browser.missing_firefox_sentence(),
                     install_firefox_driver(root)):
@@ -101,13 +104,12 @@ def test(root: Path, pytest_args: list[str]) -> int:
     return subprocess.run([sys.executable, "-m", "pytest", *pytest_args], cwd=root).returncode
 
 
-def main(root: Path, argv: list[str]) -> int:
-    args, extra = parse(argv)
-    if extra and args.command != "test":
-        print(f"Unknown arguments: {' '.join(extra)}. See `python3 build.py --help`.", file=sys.stderr)
-        return 2
+def main(root: Path, args: argparse.Namespace, extra: list[str]) -> int:
+    """Run a command that sitegen.commands.parse has read."""
     if args.command == "build":
-        return 0 if build(root, args.content, args.out) else 1
+        return 0 if build(root, args.content, args.out, args.drafts) else 1
     if args.command == "serve":
         return serve(root, args.host, args.port, args.content, args.out)
+    if args.command == "new":
+        return new(root, args.title, args.content)
     return test(root, extra)

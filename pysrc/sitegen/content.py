@@ -2,7 +2,8 @@
 
 Directives are lines of their own in the article:
 
-    ::: widget temperature example=flat temperature=0.7
+    ::: widget temperature example=flat temperature=0.7 id=temperature caption="..."
+    ::: image images/coin.svg alt="A coin" id=coin caption="..."
     ::: code sampling.apply_top_p
 
 They are found in the raw text first (so errors can name their line), replaced
@@ -25,19 +26,23 @@ import markdown
 import yaml
 from markdown.inlinepatterns import InlineProcessor
 
+from . import references
 from .errors import BuildError
+from .references import Figure
 
 DIRECTIVE = re.compile(r"^:::\s*(\w+)\s*(.*)$")
 PLACEHOLDER = "XDIRECTIVEX{}X"
 REQUIRED_META = ("title", "date", "summary")
+OPTIONAL_META = ("tags", "updated", "draft", "bibliography")
 
 
 @dataclass(frozen=True)
 class Directive:
-    kind: str          # "widget", "code", "math"
+    kind: str          # "widget", "image", "code", "math"
     where: str         # "content/article.md:12"
-    name: str          # the widget's or object's name, or the LaTeX of a display formula
+    name: str          # the widget's or object's name or image's path, or the LaTeX of a display formula
     params: dict = field(default_factory=dict)
+    figure: Figure | None = None   # numbered when given an id= or a caption=
 
 
 @dataclass
@@ -84,9 +89,31 @@ def parse_meta(text: str, source: str) -> dict:
                          f"(every article needs {', '.join(REQUIRED_META)}).", f"{source}:1")
     if not isinstance(meta["date"], dt.date):
         raise BuildError(f"date must be a date written YYYY-MM-DD; got {meta['date']!r}.", f"{source}:1")
+    check_meta_keys(meta, text, source)
     meta.setdefault("tags", [])
     meta.setdefault("updated", None)
+    meta.setdefault("draft", False)
+    if not isinstance(meta["draft"], bool):
+        raise BuildError(f"draft is true or false; got {meta['draft']!r}.",
+                         f"{source}:{meta_line(text, 'draft')}")
     return meta
+
+
+def check_meta_keys(meta: dict, text: str, source: str) -> None:
+    """A misspelt key (`sumary:`, `drafts:`) would be ignored in silence: stop at its line."""
+    known = REQUIRED_META + OPTIONAL_META
+    for key in meta:
+        if key not in known:
+            raise BuildError(f"unknown front matter key {key!r}; the keys are {', '.join(known)}.",
+                             f"{source}:{meta_line(text, key)}")
+
+
+def meta_line(text: str, key) -> int:
+    """The file line of `key:` in the front matter (which starts on line 2)."""
+    for i, line in enumerate(text.split("\n")):
+        if re.match(rf"\s*['\"]?{re.escape(str(key))}['\"]?\s*:", line):
+            return i + 2
+    return 1
 
 
 def parse_directive_args(args: str, where: str) -> tuple[str, dict]:
@@ -108,10 +135,14 @@ def parse_directive_args(args: str, where: str) -> tuple[str, dict]:
 def extract_directives(body: str, source: str, offset: int) -> tuple[str, list[Directive]]:
     """Replace directive lines and $$ blocks by placeholders; return the body and the directives."""
     lines, out, directives = body.split("\n"), [], []
-    i = 0
+    i, figures, in_fence = 0, 0, references.fenced(lines)
     while i < len(lines):
         where = f"{source}:{offset + i + 1}"
         line = lines[i]
+        if in_fence[i]:  # a fenced code block shows its lines as they are, directives included
+            out.append(line)
+            i += 1
+            continue
         if line.strip() == "$$":
             end = next((j for j in range(i + 1, len(lines)) if lines[j].strip() == "$$"), None)
             if end is None:
@@ -123,7 +154,9 @@ def extract_directives(body: str, source: str, offset: int) -> tuple[str, list[D
         match = DIRECTIVE.match(line)
         if match:
             name, params = parse_directive_args(match.group(2), where)
-            directives.append(Directive(match.group(1), where, name, params))
+            params, figure = references.take_figure(match.group(1), params, where, figures + 1)
+            figures += bool(figure)
+            directives.append(Directive(match.group(1), where, name, params, figure))
             out += [PLACEHOLDER.format(len(directives) - 1)]
         else:
             out.append(line)
@@ -148,9 +181,13 @@ def to_mathml(latex: str, display: str) -> str:
     return latex2mathml.converter.convert(latex, display=display)
 
 
-def render_markdown(body: str) -> tuple[str, list[tuple[int, str, str]]]:
-    md = markdown.Markdown(extensions=["extra", "toc", "sane_lists", "smarty", MathExtension()],
-                           extension_configs={"toc": {"permalink": False, "toc_depth": "2-3"}},
+def render_markdown(body: str, extensions: tuple = ()) -> tuple[str, list[tuple[int, str, str]]]:
+    """Markdown with footnotes, tables, fenced code (coloured by Pygments at build time), math."""
+    md = markdown.Markdown(extensions=["extra", "toc", "sane_lists", "smarty", "codehilite",
+                                       MathExtension(), *extensions],
+                           extension_configs={"toc": {"permalink": False, "toc_depth": "2-3"},
+                                              "codehilite": {"css_class": "highlight", "guess_lang": False,
+                                                             "wrapcode": True}},
                            output_format="html")
     html = md.convert(body)
     headings = [(t["level"], t["id"], t["name"]) for t in flatten_toc(md.toc_tokens)]
@@ -199,8 +236,26 @@ def read_article(path: Path, source: str, context: dict,
     """Everything about one article, with its directives rendered by `render_directive`."""
     meta, body, offset = split_front_matter(path.read_text(encoding="utf-8"), source)
     body, directives = extract_directives(body, source, offset)
+    figures, citations = check_references(meta, body, directives, path.parent, source, offset)
     body = render_template_body(body, context, source, offset)
-    html, headings = render_markdown(body)
-    html = fill_placeholders(html, [render_directive(d) for d in directives])
+    html, headings = render_markdown(body, (references.ReferencesExtension(citations, figures),))
+    html = fill_placeholders(html, [render_image(d) if d.kind == "image" else render_directive(d)
+                                    for d in directives])
+    html += references.reference_list(citations, meta.get("bibliography", ""))
+    if citations.order:
+        headings.append((2, "references", "References"))
     return Article(source, path.stem, meta, html, headings)
+
+
+def check_references(meta: dict, body: str, directives: list[Directive], content: Path, source: str,
+                     offset: int) -> tuple[dict[str, Figure], references.Citations]:
+    """Code fences' languages, `@fig:` references and `[@key]` citations, each checked at its line."""
+    references.check_fence_languages(body, source, offset)
+    figures = references.named_figures(directives)
+    references.check_figure_refs(body, source, offset, figures)
+    return figures, references.gather_citations(meta, body, content, source, offset)
+
+
+def render_image(d: Directive) -> str:
+    return references.image_html(d.name, d.params, d.figure, d.where)
 

@@ -79,8 +79,8 @@ class DirectiveRenderer:
         if d.kind == "math":
             return to_mathml(d.name, display="block")
         raise BuildError(f"unknown directive '::: {d.kind}'; the directives are "
-                         "'::: widget NAME name=value ...', '::: code MODULE.FUNCTION' and a display "
-                         "formula between two '$$' lines.", d.where)
+                         "'::: widget NAME name=value ...', '::: image PATH alt=\"...\"', "
+                         "'::: code MODULE.FUNCTION' and a display formula between two '$$' lines.", d.where)
 
     def widget(self, d: Directive) -> str:
         w = widgets.REGISTRY.get(d.name)
@@ -95,7 +95,7 @@ class DirectiveRenderer:
         self.count += 1
         return self.env.get_template("widget.html").render(
             widget=w, state=state, view=view, uid=f"{self.slug}-w{self.count}",
-            params=controls_of(w))
+            params=controls_of(w), figure=d.figure)
 
 
 def controls_of(w: Widget) -> list:
@@ -152,12 +152,14 @@ def article_facts() -> dict:
     return facts.compute()
 
 
-def gather_articles(paths: Paths, env: jinja2.Environment, context: dict) -> list[Article]:
+def gather_articles(paths: Paths, env: jinja2.Environment, context: dict,
+                    drafts: bool = False) -> list[Article]:
     sources = sorted(paths.content.glob("*.md"))
     if not sources:
         raise BuildError("there is no article: add a Markdown file to content/.", "content/")
     articles = [read_article(p, paths.shown(p), context, DirectiveRenderer(env, p.stem))
                 for p in sources]
+    articles = [a for a in articles if drafts or not a.meta["draft"]]  # drafts only in the preview
     return sorted(articles, key=lambda a: (a.meta["date"], a.slug), reverse=True)
 
 
@@ -178,7 +180,7 @@ def render_pages(env: jinja2.Environment, articles: list[Article], config: SiteC
     return pages
 
 
-def build_site(root: Path, out: Path, content: Path | None = None) -> None:
+def build_site(root: Path, out: Path, content: Path | None = None, drafts: bool = False) -> None:
     """Build the site from root's sources (and content/, or another content folder) into out,
     replacing out only when everything went well."""
     paths = Paths(root, content or root / "content")
@@ -188,7 +190,7 @@ def build_site(root: Path, out: Path, content: Path | None = None) -> None:
         extra = load_extra_widgets(config.widgets, paths)
         package_data = models.prepare(paths.cache)  # the n-gram model, for the widgets and facts
         package_data[f"widgets/{widgets.INDEX_FILE}"] = widget_index()
-        pages, files = render_site(paths, config)
+        pages, files = render_site(paths, config, drafts)
         out.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.building-"))
         try:
@@ -207,10 +209,11 @@ def build_site(root: Path, out: Path, content: Path | None = None) -> None:
     swap_into_place(staging, out)
 
 
-def render_site(paths: Paths, config: SiteConfig) -> tuple[dict[str, str], dict[str, Path]]:
+def render_site(paths: Paths, config: SiteConfig,
+                drafts: bool = False) -> tuple[dict[str, str], dict[str, Path]]:
     """Every page as text and every content file, checked, before anything is written."""
     env = template_env(paths)
-    articles = gather_articles(paths, env, {"facts": article_facts(), "site": config})
+    articles = gather_articles(paths, env, {"facts": article_facts(), "site": config}, drafts)
     files = content_files(paths, config)
     sources = {a.url: (a.source, (paths.content / f"{a.slug}.md").read_text(encoding="utf-8"),
                        a.body_html) for a in articles}
