@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sitegen.content import read_article, render_markdown
+from sitegen.content import extract_directives, read_article, render_markdown
 from sitegen.errors import BuildError
 from sitegen.scaffold import slug_of
 from sitegen.site import build_site
@@ -85,8 +85,9 @@ def test_an_unknown_fence_language_stops_the_build_at_its_line(tmp_path):
 
 
 def test_directives_and_citations_inside_fences_and_code_spans_stay_text(tmp_path):
-    a = article(tmp_path, "`[@nobody]` and `@fig:none`\n\n~~~text\n::: widget nothing\n[@nobody]\n~~~\n")
-    assert a.directives == []
+    body = "`[@nobody]` and `@fig:none`\n\n~~~text\n::: widget nothing\n[@nobody]\n~~~\n"
+    assert extract_directives(body, "content/note.md", 0)[1] == []
+    a = article(tmp_path, body)
     assert "[@nobody]" in a.body_html and "::: widget nothing" in a.body_html
 
 
@@ -384,6 +385,7 @@ def test_a_caption_takes_markdown_and_math_but_shows_html_as_text(tmp_path):
 
 def test_fences_are_found_as_markdown_finds_them(tmp_path):
     # a longer fence inside does not close the block; an unclosed fence is no block at all
-    a = article(tmp_path, "````text\n```\n::: image inside.svg alt=X\n```\n````\n\n~~~\n::: image a.svg alt=A\n")
-    assert [d.name for d in a.directives] == ["a.svg"]
+    body = "````text\n```\n::: image inside.svg alt=X\n```\n````\n\n~~~\n::: image a.svg alt=A\n"
+    assert [d.name for d in extract_directives(body, "content/note.md", 0)[1]] == ["a.svg"]
+    a = article(tmp_path, body)
     assert "::: image inside.svg" in a.body_html
