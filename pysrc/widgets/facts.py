@@ -191,6 +191,7 @@ def generation_facts(comparison: ngram.Comparison) -> dict:
         "gen_example_prompt": settings["prompt_texts"][0],
         "gen_rows": [formatted_row(row) for row in comparison.rows],
         **example_facts(ngram.default_model()),
+        **beam_facts(ngram.default_model()),
     }
     sampled = [row["repetition_percent"] for method, row in rows.items() if method not in ("human", "greedy", "beam")]
     facts["gen_rep_sampling_max"] = f"{max(sampled):.0f}%"
@@ -228,6 +229,13 @@ def example_facts(model: ngram.Model) -> dict:
         "gen_nucleus_perplexity": f"{nucleus.perplexity():.1f}",
         "gen_nucleus_under_1pct": str(sum(p < 0.01 for p in nucleus.probabilities())),
     }
+
+
+def beam_facts(model: ngram.Model) -> dict:
+    """What the beam search tree shows in its first state (see beam_tree.beam_tree_facts)."""
+    from .beam_tree import beam_tree_facts   # imported here, as generate is: it needs the model
+
+    return beam_tree_facts(model)
 
 
 # The rows of the paper's Table 1 that match a row of ours, by our method names.
