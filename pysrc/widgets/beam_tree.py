@@ -187,7 +187,8 @@ class Search(NamedTuple):
                                                       self.best_scores()), start=1)]
         return prob_table("The best sequence token by token: the model's probability of each token, "
                           "and the log-probability so far (the sum of the logs of those probabilities)",
-                          ("Step", "Log-prob so far"), rows, bar_header="Probability of the token")
+                          ("Step", "Log-prob so far"), rows, bar_header="Probability of the token",
+                          phone_hides=(0,))   # the rows are in step order anyway
 
     def mean_probability(self, rank: int = 0) -> float:
         """The geometric mean of the model's probabilities of a final sequence's new tokens."""
