@@ -162,6 +162,9 @@ def test_every_prompt_comes_back_to_its_own_words_at_the_default_settings(model,
     assert found.start + found.length > len(search.prompt) and found.earlier + found.length <= found.start
     view = render(prompt=prompt)
     assert view.html.count('<mark class="loop') == 2
+    marked = re.findall(r'<tr class="kept chosen"><th scope="row"><code>([^<]*)</code>', view.html)
+    in_continuation = [search.shown(t) for t in copy[max(len(search.prompt) - found.start, 0):]]
+    assert marked == in_continuation and marked   # the table marks the repeat's new tokens
     assert "comes back to" in view.html and "which repeats \u201c" in view.summary
 
 

@@ -182,12 +182,16 @@ class Search(NamedTuple):
                 f'with the log-probability of their new tokens:</p><ol class="beam-finals">{items}</ol>')
 
     def best_table(self) -> str:
-        rows = [Row(self.shown(t), p, (str(i), signed(total)), note="chosen" if i == len(self.best) else "")
+        found = self.repeat()
+        copy = range(0) if found is None else range(found.start, found.start + found.length)
+        n = len(self.prompt)
+        rows = [Row(self.shown(t), p, (str(i), signed(total)), note="chosen" if n + i - 1 in copy else "")
                 for i, (t, p, total) in enumerate(zip(self.best, self.token_probabilities(),
                                                       self.best_scores()), start=1)]
+        marked = "; the rows of the phrase it repeats are marked" if found else ""
         return prob_table("The best sequence token by token: the model's probability of each token, "
-                          "and the log-probability so far (the sum of the logs of those probabilities)",
-                          ("Step", "Log-prob so far"), rows, bar_header="Probability of the token",
+                          "and the log-probability so far (the sum of the logs of those probabilities)"
+                          + marked, ("Step", "Log-prob so far"), rows, bar_header="Probability of the token",
                           phone_hides=(0,))   # the rows are in step order anyway
 
     def mean_probability(self, rank: int = 0) -> float:
