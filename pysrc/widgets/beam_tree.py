@@ -303,7 +303,7 @@ def scrolling(svg: str) -> str:
     """The tree in a box of its own that scrolls sideways on a narrow screen (and takes the
     keyboard's focus, so that arrow keys scroll it), rather than shrinking its text."""
     return (f'<div class="beam-scroll" role="region" tabindex="0" '
-            f'aria-label="The search tree; it scrolls sideways">{svg}</div>')
+            f'aria-label="The search tree (it scrolls sideways when wider than the screen)">{svg}</div>')
 
 
 def tree_description(search: Search) -> str:
