@@ -280,7 +280,8 @@ def tree_svg(search: Search) -> str:
     parts = [f'<svg class="beam-tree" width="{total_w:.0f}" height="{height}" '
              f'viewBox="0 0 {total_w:.0f} {height}" role="img" aria-label="{desc}">',
              f'<title>{desc}</title>']
-    edges, nodes = [], [node_svg(root, root_text, "0.00", "best", 'data-step="0"')]
+    edges: list[tuple[bool, str]] = []   # (on the best path, the edge)
+    nodes = [node_svg(root, root_text, "0.00", "best", 'data-step="0"')]
     for i, (step, place) in enumerate(zip(search.steps, places)):
         parent_places = {0: root} if i == 0 else places[i - 1]
         column = place[0]
@@ -289,14 +290,13 @@ def tree_svg(search: Search) -> str:
         for rank, at in place.items():
             state = "best" if rank == best[i] else "kept" if rank < step.kept else "cut"
             ended = "" if state != "kept" or rank in alive[i] or i == len(search.steps) - 1 else " ended"
-            edges.append(edge_svg(parent_places[step.parents[rank]], at, state))
+            edges.append((state == "best", edge_svg(parent_places[step.parents[rank]], at, state)))
             data = (f'data-step="{i + 1}" data-rank="{rank}" data-parent="{step.parents[rank]}" '
                     f'data-token="{step.tokens[rank]}" data-logp="{step.scores[rank]!r}" data-state="{state}"')
             nodes.append(node_svg(at, label(search.shown(step.tokens[rank])), signed(step.scores[rank]),
                                   state + ended, data))
-    # best edges last, so the highlighted path is drawn over the others
-    edges.sort(key=lambda e: ' best"' in e)
-    return "".join(parts + edges + nodes) + "</svg>"
+    edges.sort(key=lambda edge: edge[0])   # the best path last, so it is drawn over the others
+    return "".join(parts + [edge for _, edge in edges] + nodes) + "</svg>"
 
 
 def scrolling(svg: str) -> str:
@@ -332,8 +332,8 @@ def node_svg(at: Placed, token: str, logp: str, state: str, data: str) -> str:
 
 def legend() -> str:
     return ('<p class="figure-note beam-legend"><span class="key best">highlighted</span>: the best '
-            'sequence; <span class="key kept">solid</span>: kept; <span class="key cut">dashed</span>: '
-            'the best of the cut. Under each token: the log-probability of the sequence up to it. '
+            'sequence; <span class="key kept">solid</span>: kept (its word greyed once every extension '
+            'of it is cut); <span class="key cut">dashed</span>: the best of the cut. Under each token: the log-probability of the sequence up to it. '
             f'{END} ends a sentence. Scroll the tree sideways if it is wider than the screen.</p>')
 
 
