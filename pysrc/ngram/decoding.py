@@ -231,31 +231,61 @@ def _record(logits: np.ndarray, token: int, fixed_k: int, candidates: int, nucle
 # -- beam search --------------------------------------------------------------
 
 
-def _beam_progress(
-    model: Model, prompt: tuple[int, ...], length: int, width: int, nucleus_p: float | None
-) -> Iterator[Progress]:
-    """Yield the best hypothesis after each step of beam search.
+class BeamStep(NamedTuple):
+    """One step of beam search: the extensions it ranked, best first.
+
+    The first ``kept`` extensions are the hypotheses it keeps (``hypotheses``
+    holds their tokens); any after them are the best it cut, for a figure of
+    the search.  ``parents`` index the previous step's ``hypotheses`` (the
+    empty hypothesis before the first step); ``scores`` are total
+    log-probabilities of the generated tokens.
+    """
+
+    parents: tuple[int, ...]
+    tokens: tuple[int, ...]
+    scores: tuple[float, ...]
+    kept: int
+    hypotheses: tuple[tuple[int, ...], ...]
+
+
+def beam_steps(
+    model: Model, prompt_ids: Sequence[int], length: int, width: int, cut_shown: int = 0
+) -> Iterator[BeamStep]:
+    """Yield each step of beam search, with up to ``cut_shown`` of the best extensions it cut.
 
     Standard beam search: every step extends each of the ``width`` kept
     hypotheses by every token and keeps the ``width`` extensions with the
     highest total log-probability.  No length penalty is needed because all
     hypotheses have the same length.  Ties go to the earlier hypothesis,
     then the smaller token id, so width 1 is exactly greedy decoding.
+    Showing cut extensions changes nothing about which are kept.
     """
     if width < 1:
         raise ValueError("beam_width must be at least 1")
+    prompt = tuple(int(i) for i in prompt_ids)
     hypotheses: list[tuple[int, ...]] = [()]
     scores = np.zeros(1)
     for _ in range(length):
-        logits = np.stack([model.logits(prompt + h) for h in hypotheses])
-        parents, tokens = _best_extensions(scores[:, None] + logits, width)
-        scores = scores[parents] + logits[parents, tokens]
+        totals = scores[:, None] + np.stack([model.logits(prompt + h) for h in hypotheses])
+        parents, tokens = _best_extensions(totals, width + cut_shown)
+        kept = min(width, len(parents))
+        scores = totals[parents[:kept], tokens[:kept]]
         hypotheses = [
-            hypotheses[p] + (t,) for p, t in zip(parents.tolist(), tokens.tolist())
+            hypotheses[p] + (t,) for p, t in zip(parents[:kept].tolist(), tokens[:kept].tolist())
         ]
-        best = logits[parents[0]]
-        step = _record(best, int(tokens[0]), COMPARISON_K, width, nucleus_size(best, nucleus_p))
-        yield Progress(hypotheses[0], step)
+        yield BeamStep(tuple(parents.tolist()), tuple(tokens.tolist()),
+                       tuple(totals[parents, tokens].tolist()), kept, tuple(hypotheses))
+
+
+def _beam_progress(
+    model: Model, prompt: tuple[int, ...], length: int, width: int, nucleus_p: float | None
+) -> Iterator[Progress]:
+    """Yield the best hypothesis after each step of beam search (see ``beam_steps``)."""
+    for step in beam_steps(model, prompt, length, width):
+        best = step.hypotheses[0]
+        # the model keeps recent logits, so asking again for the best's parent costs nothing
+        logits = model.logits(prompt + best[:-1])
+        yield Progress(best, _record(logits, best[-1], COMPARISON_K, width, nucleus_size(logits, nucleus_p)))
 
 
 def _best_extensions(totals: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:

@@ -186,6 +186,7 @@ def generation_facts(comparison: ngram.Comparison) -> dict:
         "gen_repetition_penalty": f"{ngram.methods.SUGGESTED_REPETITION_PENALTY:g}",
         "gen_rows": [formatted_row(row) for row in comparison.rows],
         **example_facts(ngram.default_model()),
+        **beam_facts(ngram.default_model()),
     }
     sampled = [row["repetition_percent"] for row in comparison.rows
                if row["method"] in ngram.METHOD and ngram.METHOD[row["method"]].sampled]
@@ -230,6 +231,13 @@ def paper_repetition(row: dict) -> str:
     """The paper's repetition figure for the row of the same method and settings, or a dash."""
     value = ngram.methods.paper_figure(ngram.methods.ROW_BY_KEY[row["key"]], "repetition")
     return "\u2014" if value is None else f"{value:.2f}%"
+
+
+def beam_facts(model: ngram.Model) -> dict:
+    """What the beam search tree shows in its first state (see beam_tree.beam_tree_facts)."""
+    from .beam_tree import beam_tree_facts   # imported here, as generate is: it needs the model
+
+    return beam_tree_facts(model)
 
 
 def formatted_row(row: dict) -> dict:
