@@ -118,7 +118,7 @@ const Figures = (() => {
     asked.delete(message.id);
     const isView = message.type === "view";
     const got = with_(record, { asked, views: isView ? keep(record.views, request.key, message) : record.views });
-    if (request.why === "first") return wentLive(got, message, step);
+    if (request.why === "first") return wentLive(got, message);
     const current = record.wanted !== null && keyOf(record.wanted) === request.key;
     // Shown if it is the state the reader wants now, or, for the reader's own request, if no
     // later state is shown already: during a drag that outpaces Python, each answer shows on the
@@ -137,11 +137,12 @@ const Figures = (() => {
 
   // The first render's answer: with a view, the figure is live, and that view is kept (a step
   // back to where the reader started needs no request); otherwise Python cannot draw it here.
-  function wentLive(record, message, step) {
+  // A reader's request lost with a dead worker is made again, for what the controls show now
+  // ("redraw": a button's press is not pressed again).
+  function wentLive(record, message) {
     if (message.type !== "view") return [record, [{ do: "broken", message: message.message }]];
-    const live = with_(record, { live: true });
-    if (!record.lost) return [live, [{ do: "live" }]];
-    return then(want(with_(live, { lost: false }), record.wanted, step), [{ do: "live" }]);
+    const live = with_(record, { live: true, lost: false });
+    return [live, record.lost ? [{ do: "live" }, { do: "redraw" }] : [{ do: "live" }]];
   }
 
   const then = ([record, effects], before) => [record, [...before, ...effects]];

@@ -180,10 +180,18 @@ test("a dead worker's reader request is asked again once the figure is live agai
   assert.deepEqual(effects[0].state, at(5));            // the new worker first draws the last good view
   assert.equal(effects[0].why, "first");
   [record, effects] = Figures.answer(record, viewFor(effects[0].id, at(5)), step);
-  assert.deepEqual(effects.map((e) => e.do), ["live", "ask"]);
-  assert.deepEqual(effects[1].state, at(6));
-  assert.equal(effects[1].why, "reader");
+  assert.deepEqual(effects, [{ do: "live" }, { do: "redraw" }]);   // the page asks for its controls' state
   assert.equal(record.lost, false);
+  [record, effects] = Figures.want(record, at(6), step);
+  assert.deepEqual(askedValues(effects), ["6"]);
+});
+
+test("a queued state is lost with a dead worker too", () => {
+  let [record] = slide(liveFigure(), 6);
+  [record] = slide(record, 7);
+  record = Figures.stop(record);
+  assert.equal(record.queued, null);
+  assert.equal(record.lost, true);
 });
 
 test("views drawn ahead die with a worker without being asked again", () => {
