@@ -19,9 +19,8 @@ const Figures = (() => {
       figure,              // its index among the page's figures: ids are unique per page
       widget,
       live: false,         // Python has drawn it here once, and answers for it
-      good: state,         // the state of the view it shows, as far as Python is concerned
       views: new Map(),    // state key -> view message, oldest first
-      wanted: null,        // the state the reader set last
+      wanted: state,       // the state the reader set last (at first, the one it was built with)
       changes: 0,          // how many times the reader changed it
       shown: 0,            // which of those changes its view (or message) shows
       asked: new Map(),    // request id -> {key, state, why: "first" | "reader" | "ahead", change}
@@ -43,10 +42,9 @@ const Figures = (() => {
     return [with_(record, { asked, sent: record.sent + 1 }), [{ do: "ask", id, widget: record.widget, state, why }]];
   }
 
-  // Python (a new worker) starts: the figure's first render, for the last state it drew well.
-  function start(record) {
-    const fresh = with_(record, { live: false, asked: new Map(), queued: null });
-    return ask(fresh, fresh.good, "first");
+  // Python (a new worker) starts: the figure's first render, for the state its controls show.
+  function start(record, state) {
+    return ask(with_(record, { live: false, asked: new Map(), queued: null }), state, "first");
   }
 
   // The worker died: its requests with it. The reader's are asked again once live.
@@ -58,7 +56,7 @@ const Figures = (() => {
   // The reader moved slider `name` to `value`: remember which slider, and which way it went from
   // the state they set before (the same way as last time if it did not move).
   function moved(record, name, value) {
-    const before = Number((record.wanted || record.good)[name]);
+    const before = Number(record.wanted[name]);
     const now = Number(value);
     const direction = now > before ? 1 : now < before ? -1 : (record.slider ? record.slider.direction : 1);
     return with_(record, { slider: { name, direction } });
@@ -80,7 +78,7 @@ const Figures = (() => {
     const changed = with_(record, { wanted: state, changes: record.changes + 1 });
     const kept = record.views.get(key);
     if (kept) {
-      const shown = with_(changed, { queued: null, shown: changed.changes, good: state });
+      const shown = with_(changed, { queued: null, shown: changed.changes });
       const [ahead, effects] = drawAhead(shown, state, step);
       return [ahead, [{ do: "show", message: kept }, ...effects]];
     }
@@ -119,13 +117,13 @@ const Figures = (() => {
     const isView = message.type === "view";
     const got = with_(record, { asked, views: isView ? keep(record.views, request.key, message) : record.views });
     if (request.why === "first") return wentLive(got, message);
-    const current = record.wanted !== null && keyOf(record.wanted) === request.key;
+    const current = keyOf(record.wanted) === request.key;
     // Shown if it is the state the reader wants now, or, for the reader's own request, if no
     // later state is shown already: during a drag that outpaces Python, each answer shows on the
     // way to the latest. A view drawn ahead shows only once the reader has moved to it.
     let [next, effects] = [got, []];
     if ((current && got.shown < got.changes) || (request.why === "reader" && request.change > got.shown)) {
-      next = with_(got, { shown: current ? got.changes : request.change, good: isView ? request.state : got.good });
+      next = with_(got, { shown: current ? got.changes : request.change });
       effects.push({ do: "show", message });
       if (current && isView) [next, effects] = then(drawAhead(next, request.state, step), effects);
     }
@@ -138,7 +136,7 @@ const Figures = (() => {
   // The first render's answer: with a view, the figure is live, and that view is kept (a step
   // back to where the reader started needs no request); otherwise Python cannot draw it here.
   // A reader's request lost with a dead worker is made again, for what the controls show now
-  // ("redraw": a button's press is not pressed again).
+  // ("redraw": a button's press is not pressed again); usually that is the state just drawn.
   function wentLive(record, message) {
     if (message.type !== "view") return [record, [{ do: "broken", message: message.message }]];
     const live = with_(record, { live: true, lost: false });

@@ -195,7 +195,7 @@
         event.preventDefault();
         restartWorker(event.message || "the worker stopped");
       };
-      const started = records.map(Figures.start);
+      const started = records.map((record, figure) => Figures.start(record, stateOf(roots[figure])));
       records = started.map(([record]) => record);
       worker.postMessage(Protocol.message("page", { renders: started.map(([, [ask]]) => renderOf(ask)) }));
     }, (error) => {

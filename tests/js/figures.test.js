@@ -15,7 +15,7 @@ const askedValues = (effects) => asks(effects).map((e) => e.state.t);
 
 // A figure whose first render (for t=5) has been answered: live, with that view kept.
 function liveFigure() {
-  let [record, effects] = Figures.start(Figures.create(0, "temperature", at(5)));
+  let [record, effects] = Figures.start(Figures.create(0, "temperature", at(5)), at(5));
   [record] = Figures.answer(record, viewFor(effects[0].id, at(5)), step);
   return record;
 }
@@ -32,14 +32,14 @@ test("create: a figure starts static, with nothing kept or asked", () => {
   assert.equal(record.asked.size, 0);
 });
 
-test("start asks for the first render of the state the figure was built with", () => {
-  const [record, effects] = Figures.start(Figures.create(3, "top_p", at(4)));
+test("start asks for the first render of the state the controls show", () => {
+  const [record, effects] = Figures.start(Figures.create(3, "top_p", at(4)), at(4));
   assert.deepEqual(effects, [{ do: "ask", id: "3:1", widget: "top_p", state: at(4), why: "first" }]);
   assert.equal(Figures.busy(record), false);      // not the reader's request: no aria-busy
 });
 
 test("answer to the first render: the figure goes live and keeps that view", () => {
-  const [started, [first]] = Figures.start(Figures.create(0, "temperature", at(5)));
+  const [started, [first]] = Figures.start(Figures.create(0, "temperature", at(5)), at(5));
   const view = viewFor(first.id, at(5));
   const [record, effects] = Figures.answer(started, view, step);
   assert.deepEqual(effects, [{ do: "live" }]);   // the built view stays: nothing is shown
@@ -48,7 +48,7 @@ test("answer to the first render: the figure goes live and keeps that view", () 
 });
 
 test("answer to the first render that is not a view: the figure is broken, not live", () => {
-  const [started, [first]] = Figures.start(Figures.create(0, "faulty", at(5)));
+  const [started, [first]] = Figures.start(Figures.create(0, "faulty", at(5)), at(5));
   const [record, effects] = Figures.answer(started, { type: "error", id: first.id, message: "no numpy" }, step);
   assert.deepEqual(effects, [{ do: "broken", message: "no numpy" }]);
   assert.equal(record.live, false);
@@ -125,12 +125,11 @@ test("an answer never replaces a view the reader has moved past", () => {
   assert.ok(record.views.has(Figures.keyOf(at(6))));  // kept for later all the same
 });
 
-test("a refused value shows its message and keeps the last good state for a restart", () => {
+test("a refused value shows its message, and is not kept", () => {
   let [record, effects] = Figures.want(liveFigure(), { example: "peaked", t: "abc" }, step);
   const invalid = { type: "invalid", id: effects[0].id, param: "t", message: "Takes a number." };
   [record, effects] = Figures.answer(record, invalid, step);
   assert.deepEqual(effects, [{ do: "show", message: invalid }]);
-  assert.deepEqual(record.good, at(5));
   assert.equal(record.views.has(Figures.keyOf({ example: "peaked", t: "abc" })), false);
 });
 
@@ -171,19 +170,25 @@ test("at most KEPT_VIEWS views are kept, the oldest dropped first", () => {
   assert.equal(record.views.has(Figures.keyOf({ example: "peaked", t: "x0" })), true);
 });
 
-test("a dead worker's reader request is asked again once the figure is live again", () => {
+test("a dead worker's reader request is made again once the figure is live again", () => {
   let [record, effects] = slide(liveFigure(), 6);
   record = Figures.stop(record);
   assert.equal(record.live, false);
   assert.equal(record.lost, true);
-  [record, effects] = Figures.start(record);
-  assert.deepEqual(effects[0].state, at(5));            // the new worker first draws the last good view
-  assert.equal(effects[0].why, "first");
-  [record, effects] = Figures.answer(record, viewFor(effects[0].id, at(5)), step);
-  assert.deepEqual(effects, [{ do: "live" }, { do: "redraw" }]);   // the page asks for its controls' state
+  [record, effects] = Figures.start(record, at(6));      // the new worker first draws what the controls show
+  assert.deepEqual(effects.map((e) => [e.state, e.why]), [[at(6), "first"]]);
+  [record, effects] = Figures.answer(record, viewFor(effects[0].id, at(6)), step);
+  assert.deepEqual(effects, [{ do: "live" }, { do: "redraw" }]);   // the page wants its controls' state again
   assert.equal(record.lost, false);
   [record, effects] = Figures.want(record, at(6), step);
-  assert.deepEqual(askedValues(effects), ["6"]);
+  assert.deepEqual(effects.map((e) => e.do), ["show", "ask", "ask"]);   // just drawn: shown with no request
+  assert.equal(effects[0].message.summary, "t=6");
+  assert.deepEqual(askedValues(effects), ["7", "8"]);
+});
+
+test("after a restart with no request lost, nothing is drawn again", () => {
+  const [record, effects] = Figures.start(Figures.stop(liveFigure()), at(5));
+  assert.deepEqual(Figures.answer(record, viewFor(effects[0].id, at(5)), step)[1], [{ do: "live" }]);
 });
 
 test("a queued state is lost with a dead worker too", () => {
