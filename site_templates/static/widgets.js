@@ -174,11 +174,17 @@
   }
 
   function onMessage(event) {
+    if (event.target !== worker) return;   // a worker ended since: what it said is moot
     const message = event.data;
     const wrong = Protocol.problem(message, "worker", "page");
     if (wrong) throw new Error(wrong);   // our own bug: the worker and the page disagree
+    if (message.type === "stage" && message.stage === "failed") {
+      stopWorkers();                     // Python cannot start: a new worker would not either
+      setStage("failed", message.message);
+      return;
+    }
     if (message.type === "stage") {
-      setStage(message.stage, message.message);
+      setStage(message.stage);
       return;
     }
     const figure = records.findIndex((record) => record.asked.has(message.id));
@@ -249,13 +255,17 @@
     return made;
   }
 
-  function restartWorker(reason) {
+  function stopWorkers() {
     if (worker) worker.terminate();
     if (downloader) downloader.terminate();   // closes itself when done; this is for a failure
     worker = null;
     downloader = null;
     records = records.map(Figures.stop);      // the reader's lost requests are asked again once live
     for (const root of roots) root.removeAttribute("aria-busy");
+  }
+
+  function restartWorker(reason) {
+    stopWorkers();
     if (restarts >= Protocol.RESTARTS) {
       setStage("failed", reason);
       return;
