@@ -3,7 +3,7 @@
 // code sent by the page. Every render gets exactly one reply: a view, invalid or error.
 //
 // The page sends "start" first, then "page": the first render of each figure, which go live one
-// by one in the page's order, each drawn once for the state it was built with (that imports its
+// by one in the page's order, each drawn once for the state its controls show (that imports its
 // widget's module and whatever its view needs: numpy for the first, the language model only for
 // its own figure). The reader's renders go first: they are answered between two of these.
 // Over HTTP this file is the worker's script; from disk the page builds the worker from
@@ -19,7 +19,7 @@ function post(message) {
 }
 
 self.onmessage = ({ data }) => {
-  const wrong = Protocol.problem(data, "page", "worker") || outOfOrder(data);
+  const wrong = Protocol.problem(data, "page", "worker") || refused(data);
   if (wrong) {
     post(Protocol.message("error", { id: idOf(data), message: wrong }));
   } else if (data.type === "start") {
@@ -34,9 +34,11 @@ self.onmessage = ({ data }) => {
 
 const idOf = (data) => (data && data.id !== undefined ? data.id : null);
 
-function outOfOrder(data) {
+// What the table of messages cannot say: their order, and that a page's renders are a list.
+function refused(data) {
   if (data.type === "start") return python ? "Python's worker is started once." : null;
-  return python ? null : "Python's worker needs its start message first.";
+  if (!python) return "Python's worker needs its start message first.";
+  return data.type === "page" && !Array.isArray(data.renders) ? "A page message's renders must be a list." : null;
 }
 
 function notStarted(request) {

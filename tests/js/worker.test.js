@@ -86,9 +86,12 @@ test("messages out of order or not in the protocol get an error reply at once", 
   worker.send(null);
   worker.send(Protocol.message("start", { indexURL: "x/" }));
   worker.send(Protocol.message("start", { indexURL: "x/" }));
-  assert.deepEqual(worker.posted.map((m) => [m.type, m.id]), [["error", "0:1"], ["error", 7], ["error", null], ["error", null]]);
+  worker.send(Protocol.message("page", { renders: "all of them" }));
+  assert.deepEqual(worker.posted.map((m) => [m.type, m.id]),
+                   [["error", "0:1"], ["error", 7], ["error", null], ["error", null], ["error", null]]);
   assert.equal(worker.posted[0].message, "Python's worker needs its start message first.");
   assert.equal(worker.posted[3].message, "Python's worker is started once.");
+  assert.equal(worker.posted[4].message, "A page message's renders must be a list.");
 });
 
 test("if Python cannot start, the page is told once and every render still gets a reply", async () => {
