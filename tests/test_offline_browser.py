@@ -141,7 +141,8 @@ def test_download_holds_pages_and_bundle_sorted_with_fixed_dates(built_site):
     names = [e.filename for e in entries]
     assert names == sorted(names)
     assert {"nextword-offline/index.html", f"nextword-offline/{ARTICLE}",
-            "nextword-offline/offline/runtime.js", "nextword-offline/assets/widgets.js"} <= set(names)
+            "nextword-offline/offline/runtime.js", "nextword-offline/assets/widgets.js",
+            "nextword-offline/assets/protocol.js", "nextword-offline/assets/figures.js"} <= set(names)
     assert not any("/pyodide/" in n or n.endswith(("sw.js", ".zip")) for n in names)
     assert {e.date_time for e in entries} == {(1980, 1, 1, 0, 0, 0)}
 

@@ -67,7 +67,8 @@ def test_temperature_zero_is_greedy(watched, site_url):
 
 
 
-# Records every render request the page sends its Python worker, and which have been answered.
+# Records every render the page asks its Python worker for (the first render of each figure, which
+# the page message carries, marked "first"), and which have been answered.
 RECORD_RENDERS = """
 window.__renders = [];
 window.__answered = new Set();
@@ -76,11 +77,14 @@ window.Worker = class extends NativeWorker {
   constructor(...args) {
     super(...args);
     this.addEventListener("message", (event) => {
-      if (event.data && event.data.type === "reply") window.__answered.add(event.data.reply.id);
+      if (event.data && ["view", "invalid", "error"].includes(event.data.type)) window.__answered.add(event.data.id);
     });
   }
   postMessage(message, ...rest) {
     if (message && message.type === "render") window.__renders.push([message.id, message.widget, message.state]);
+    if (message && message.type === "page") {
+      for (const r of message.renders) window.__renders.push([r.id, r.widget, r.state, "first"]);
+    }
     return super.postMessage(message, ...rest);
   }
 };
@@ -88,8 +92,12 @@ window.Worker = class extends NativeWorker {
 ALL_ANSWERED = "() => window.__renders.every(([id]) => window.__answered.has(id))"
 
 
-def temperatures_asked(page) -> list[str]:
-    return page.evaluate("() => window.__renders.filter(([, w]) => w === 'temperature').map(([, , s]) => s.temperature)")
+def temperatures_asked(page, first: bool = False) -> list[str]:
+    """The temperatures of the renders asked for the temperature widgets once live (or, with
+    first, of their first renders)."""
+    return page.evaluate("""first => window.__renders
+      .filter(([, w, , why]) => w === 'temperature' && (why === 'first') === first)
+      .map(([, , s]) => s.temperature)""", first)
 
 
 def test_slider_steps_are_drawn_ahead_and_shown_from_the_page(watched, site_url):
@@ -132,3 +140,25 @@ def test_a_fast_drag_ends_on_the_view_of_its_last_value(watched, site_url):
     expect(widget.locator(".summary")).to_contain_text("At temperature 0.7,")
     assert_bars_match(widget, "peaked", 0.7)
     assert "2" not in temperatures_asked(watched)              # coalesced: never drawn
+
+
+def test_a_step_back_to_the_first_state_is_shown_from_the_view_drawn_going_live(watched, site_url):
+    """The view Python draws when the figure goes live is kept: the first step back to where the
+    reader started is shown with no request."""
+    watched.add_init_script(RECORD_RENDERS)
+    watched.goto(site_url + "sampling.html")
+    widget = watched.locator('[data-widget="temperature"]').first
+    wait_ready(widget)
+    slider = widget.get_by_label("Temperature")
+    start = slider.input_value()
+    assert start in temperatures_asked(watched, first=True)     # drawn once, going live
+    slider.focus()
+    watched.keyboard.press("ArrowRight")                       # 1.05: asked for
+    expect(widget.locator(".summary")).to_contain_text("At temperature 1.05,")
+    watched.wait_for_function(ALL_ANSWERED)                    # and the steps either side of it
+    watched.keyboard.press("ArrowLeft")                        # back to the start: kept
+    expect(widget.locator(".summary")).to_contain_text(f"At temperature {float(start):g},")
+    assert_bars_match(widget, "peaked", float(start))
+    watched.wait_for_function(ALL_ANSWERED)                    # the steps drawn ahead from there
+    assert start not in temperatures_asked(watched)            # never asked for once live
+    assert temperatures_asked(watched).count("1.05") == 1

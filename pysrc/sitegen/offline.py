@@ -30,8 +30,10 @@ PRECACHE_SLOT = "const PRECACHE = null;"
 BUNDLE = "offline/runtime.js"
 RUNTIME = "pyodide"
 # The worker that runs from disk is one script: Pyodide's core, its loader, then ours (the
-# download worker's functions, which the Python worker calls itself there, and the worker).
-WORKER_PARTS = ("pyodide/pyodide.asm.js", "pyodide/pyodide.js", "assets/download.js", "assets/worker.js")
+# message protocol, the download worker's functions, which start-up calls itself there, start-up,
+# and the worker's message loop last).
+WORKER_PARTS = ("pyodide/pyodide.asm.js", "pyodide/pyodide.js", "assets/protocol.js", "assets/download.js",
+                "assets/startup.js", "assets/worker.js")
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)         # the earliest date a zip can hold: no build time in it
 KEEP_ENCODED_FROM = 1 << 20              # bytes: Pyodide's big files, the same in every build
 
@@ -118,7 +120,7 @@ def runtime_bundle(site: Path, cache: Path) -> str:
              if f"{RUNTIME}/{p.name}" not in WORKER_PARTS and p.suffix != ".mjs"}
     data = json.dumps({"worker": worker, "files": files}, indent=0)  # a line per file
     return ("// For pages opened from disk (file://), where a page may fetch nothing: the Python\n"
-            "// runtime as data. `worker` is the worker's script (Pyodide, then assets/worker.js);\n"
+            "// runtime as data. `worker` is the worker's script (Pyodide, then ours: assets/*.js);\n"
             "// `files` are the files it asks for, gzip-compressed, base64-encoded.\n"
             f"self.bundledRuntime = {data};\n")
 

@@ -76,7 +76,7 @@ def reply_for(request: dict) -> dict:
 
 
 def handle(message: str) -> str:
-    """One JSON request in, one JSON reply out (see site_templates/static/protocol.md)."""
+    """One JSON request in, one JSON reply out (see site_templates/static/protocol.js)."""
     try:
         request = json.loads(message)
     except json.JSONDecodeError:

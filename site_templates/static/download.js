@@ -2,22 +2,22 @@
 // snapshot and the wheels it names (each checked against the lock's sha256), gunzip the snapshot
 // and unzip the wheels, natively (DecompressionStream).
 //
-// Over HTTP the page runs this file as a second worker, named "download", beside the Python worker
+// Over HTTP the page runs this file as a second worker, named "download", beside Python's worker
 // (worker.js): it works on another core while that one loads Pyodide's 1.2 MB script and runtime,
 // and hands over the results through a MessageChannel. From disk the files are already in memory:
-// the bundle's worker script holds this file too, and the Python worker calls prepare() itself.
-//
-// Messages: page -> this worker: {indexURL, port}. This worker -> port, in this order:
-//   {kind: "snapshot", value: bytes | null}      Python's start waits for it
-//   {kind: "wheels", value: [[[path, bytes], ...], ...]}   the files of each wheel
-//   {kind: "error", value: message}              instead, if anything failed; then it closes
+// the bundle's worker script holds this file too, and start-up (startup.js) calls prepare() itself.
+// Messages (protocol.js): the page sends "download"; this worker sends "snapshot" then "wheels",
+// or "failed", on the port it was given, then closes.
 "use strict";
 
 if (self.name === "download") {
-  self.onmessage = ({ data: { indexURL, port } }) => {
-    const deliver = (kind, value) => port.postMessage({ kind, value }, buffersOf(value));
-    prepare(indexURL, deliver)
-      .catch((error) => deliver("error", String(error && error.message || error)))
+  if (typeof Protocol === "undefined") importScripts("protocol.js");
+  self.onmessage = ({ data }) => {
+    const wrong = Protocol.problem(data, "page", "download");
+    if (wrong) throw new Error(wrong);               // the page's bug: its onerror says so
+    const deliver = (message) => data.port.postMessage(message, buffersOf(message.bytes || message.files));
+    prepare(data.indexURL, deliver)
+      .catch((error) => deliver(Protocol.message("failed", { message: String(error && error.message || error) })))
       .finally(() => self.close());
   };
 }
@@ -30,10 +30,10 @@ async function prepare(indexURL, deliver) {
   const snapshot = lock.snapshot ? await download(lock.snapshot) : null;
   const wheels = Object.values(lock.packages).map(download);
   for (const wheel of wheels) wheel.catch(() => {});   // awaited below, in turn
-  deliver("snapshot", snapshot && await gunzip(snapshot));
+  deliver(Protocol.message("snapshot", { bytes: snapshot && await gunzip(snapshot) }));
   const files = [];
   for (const wheel of wheels) files.push(await unzip(await wheel));
-  deliver("wheels", files);
+  deliver(Protocol.message("wheels", { files }));
 }
 
 async function fetchBytes(url, sha256) {
@@ -96,7 +96,8 @@ async function gunzip(bytes) {
   return decompress(bytes, "gzip");
 }
 
-// Every buffer under a value, so that posting it moves them instead of copying.
+// Every buffer under a value (bytes, or wheels' files), so that posting it moves them instead of
+// copying.
 function buffersOf(value) {
   if (value instanceof Uint8Array) return [value.buffer];
   if (!Array.isArray(value)) return [];

@@ -1,6 +1,7 @@
-// Page glue: starts the Python worker, sends each widget's control state, shows the views.
-// All drawing is done by Python (widgets.handle); this file only moves messages and text.
-// Protocol: the top of worker.js. Contract for tests: data-widget, data-stage = static|loading|ready|failed.
+// Page glue: starts Python's workers, carries out the decisions figures.js makes for each figure
+// of the page, and shows the views. All drawing is done by Python (widgets.handle); this file only
+// moves messages (protocol.js) and text. Contract for tests: data-widget, data-stage =
+// static|loading|ready|failed.
 "use strict";
 
 (function () {
@@ -20,32 +21,16 @@
     broken: "Python could not draw this figure here, so it stays as it was built.",
   };
   const LOADING = new Set(["downloading", "unpacking", "starting"]);   // all "loading" for tests
-  const REQUEST_TIMEOUT_MS = 20000;
-  const MAX_RESTARTS = 2;
-  const pending = new Map();       // request id -> {root, key, state, early}: sent, not answered
-  const queued = new Map();        // widget root -> latest state waiting to be sent
-  const wantedKey = new Map();     // widget root -> key of the state its controls show
-  const changes = new Map();       // widget root -> how many times the reader changed it
-  const shownChange = new Map();   // widget root -> the change whose view it shows
-  const drawn = new Map();         // widget root -> Map(state key -> view reply), oldest first
-  const KEPT_VIEWS = 64;           // per figure
-  const lastSlider = new Map();    // widget root -> the range input the reader moved last
-  const direction = new Map();     // widget root -> +1 or -1: which way it moved last
-  const lastValue = new Map();     // widget root -> that slider's value then
+  // One record per figure (figures.js): its state, its views, what is in flight and queued.
+  let records = null;
   let worker = null;
   let downloader = null;
-  const live = new Set();          // the widget roots Python has drawn once and now answers for
   let restarts = 0;
-  const redraw = new Set();       // widgets whose request a dead worker took with it
-  let nextId = 1;
 
   // A stage for every figure, or (figure given) for one: each goes live on its own (worker.js).
   function setStage(stage, detail, figure) {
     const contractStage = LOADING.has(stage) ? "loading" : stage;
     for (const root of figure === undefined ? roots : [roots[figure]]) {
-      if (!root) continue;
-      if (contractStage === "ready") live.add(root);
-      else live.delete(root);
       root.dataset.stage = contractStage;
       root.querySelector(".stage").textContent = figure !== undefined && stage === "failed"
         ? STAGE_TEXT.broken : STAGE_TEXT[stage] + (detail ? ": " + detail + "." : "");
@@ -58,81 +43,72 @@
   // which Python refuses with the control's own message.
   const NOT_A_NUMBER = "not a number";
 
+  // The state of a figure's controls, {name: value}. Read while they are disabled too (before the
+  // figure is live, for its first render), which FormData alone would leave out.
   function stateOf(root, submitter) {
     const form = root.querySelector("form");
-    const state = {};
-    for (const [name, value] of new FormData(form, submitter || null)) state[name] = value;
-    for (const input of form.querySelectorAll('input[type="number"]')) {
-      if (input.name && input.validity.badInput) state[input.name] = NOT_A_NUMBER;
-    }
-    return state;
-  }
-
-  // Views are pure functions of the controls' state, so a view drawn once is kept (by the state's
-  // JSON), and the views one slider step either side of the reader's are drawn ahead, while the
-  // reader looks: a slider moved a step is answered at once, from the page (README, "Speed").
-  const keyOf = (state) => JSON.stringify(state);
-  const inFlight = (root, test) => [...pending.values()].some((r) => r.root === root && test(r));
-
-  // The reader changed a control: show the view for the new state, kept or asked for.
-  function want(root, state) {
-    if (!live.has(root)) return;
-    const key = keyOf(state);
-    wantedKey.set(root, key);
-    changes.set(root, (changes.get(root) || 0) + 1);
-    const kept = drawn.get(root) && drawn.get(root).get(key);
-    if (kept) {
-      queued.delete(root);
-      show(root, kept, changes.get(root));
-      drawAhead(root, state);
-    } else if (inFlight(root, (r) => r.key === key)) {
-      queued.delete(root);                                  // on its way already
-    } else {
-      send(root, state, false);
+    const controls = root.querySelector(".controls-set");
+    const disabled = controls.disabled;
+    controls.disabled = false;
+    try {
+      const state = {};
+      for (const [name, value] of new FormData(form, submitter || null)) state[name] = value;
+      for (const input of form.querySelectorAll('input[type="number"]')) {
+        if (input.name && input.validity.badInput) state[input.name] = NOT_A_NUMBER;
+      }
+      return state;
+    } finally {
+      controls.disabled = disabled;
     }
   }
 
-  function send(root, state, early) {
-    if (!live.has(root)) return;
-    if (!early && inFlight(root, (r) => !r.early)) {
-      queued.set(root, state);       // a drag: only the latest state is drawn next
-      return;
-    }
-    const id = nextId++;
-    pending.set(id, { root, key: keyOf(state), state, early, change: changes.get(root) || 0 });
-    if (!early) {
-      root.setAttribute("aria-busy", "true");
-      setTimeout(() => { if (pending.has(id)) restartWorker("no answer from Python"); }, REQUEST_TIMEOUT_MS);
-    }
-    worker.postMessage({ type: "render", id, widget: root.dataset.widget, state });
-  }
-
-  // Ask for the views one and two steps on in the direction the reader moves the slider they
-  // moved last, and one step back (the values the browser itself would give that slider:
-  // stepUp and stepDown on a copy of it). Those already kept or on their way are not asked again.
-  function drawAhead(root, state) {
-    const slider = lastSlider.get(root);
-    if (!slider || inFlight(root, (r) => !r.early)) return;
-    const [on, back] = (direction.get(root) || 1) > 0 ? ["stepUp", "stepDown"] : ["stepDown", "stepUp"];
-    for (const [move, steps] of [[on, 1], [on, 2], [back, 1]]) {
+  // A slider's value n steps from `value`, as the browser itself gives it (stepUp and stepDown on
+  // a copy of the slider): the states figures.js draws ahead.
+  function stepper(root) {
+    const form = root.querySelector("form");
+    return (name, value, n) => {
+      const slider = form.elements[name];
+      if (!slider || slider.type !== "range") return value;
       const probe = slider.cloneNode();
-      probe.value = state[slider.name];
-      probe[move](steps);
-      if (probe.value === state[slider.name]) continue;           // at the end of its range
-      const next = { ...state, [slider.name]: probe.value };
-      const key = keyOf(next);
-      if (drawn.get(root) && drawn.get(root).has(key)) continue;
-      if (inFlight(root, (r) => r.key === key)) continue;
-      send(root, next, true);
-    }
+      probe.value = value;
+      if (n > 0) probe.stepUp(n);
+      else probe.stepDown(-n);
+      return probe.value;
+    };
   }
 
-  function keep(root, key, reply) {
-    if (!drawn.has(root)) drawn.set(root, new Map());
-    const views = drawn.get(root);
-    views.delete(key);
-    views.set(key, reply);
-    if (views.size > KEPT_VIEWS) views.delete(views.keys().next().value);
+  // The reader changed a control of figure `figure`.
+  function want(figure, state) {
+    apply(figure, Figures.want(records[figure], state, stepper(roots[figure])));
+  }
+
+  // Carry out a decision about a figure: keep its new record, then do what it says, in order.
+  function apply(figure, [record, effects]) {
+    records[figure] = record;
+    const root = roots[figure];
+    for (const effect of effects) {
+      if (effect.do === "ask") send(effect);
+      else if (effect.do === "show") show(root, effect.message);
+      else if (effect.do === "live") setStage("ready", "", figure);
+      else if (effect.do === "redraw") want(figure, stateOf(root));   // what the reader last set
+      else if (effect.do === "broken") {
+        console.warn(effect.message);
+        setStage("failed", effect.message, figure);
+      }
+    }
+    if (Figures.busy(records[figure])) root.setAttribute("aria-busy", "true");
+    else root.removeAttribute("aria-busy");
+  }
+
+  const renderOf = (ask) => Protocol.message("render", { id: ask.id, widget: ask.widget, state: ask.state });
+
+  // A reader's render unanswered in time means the worker is dead (protocol.js).
+  function send(ask) {
+    worker.postMessage(renderOf(ask));
+    if (ask.why !== "reader") return;
+    setTimeout(() => {
+      if (records.some((record) => record.asked.has(ask.id))) restartWorker("no answer from Python");
+    }, Protocol.RENDER_TIMEOUT_MS);
   }
 
   function showMessage(root, text, param) {
@@ -183,57 +159,37 @@
     }
   }
 
-  function applyReply(reply) {
-    const request = pending.get(reply.id);
-    if (!request) return;
-    pending.delete(reply.id);
-    const { root, key, state, early, change } = request;
-    if (!inFlight(root, (r) => !r.early)) root.removeAttribute("aria-busy");
-    if (reply.type === "view") keep(root, key, reply);
-    const latest = changes.get(root) || 0;
-    const current = wantedKey.get(root) === key;
-    // Shown if it is the state the reader wants now, or, for the reader's own request, if no
-    // later state is shown already: during a drag that outpaces Python, each answer shows on the
-    // way to the latest. A view drawn ahead shows only once the reader has moved to it.
-    const shownAt = shownChange.get(root) || 0;
-    if ((current && shownAt < latest) || (!early && change > shownAt)) {
-      show(root, reply, current ? latest : change);
-      if (current && reply.type === "view") drawAhead(root, state);
-    }
-    if (!early && queued.has(root)) {
-      const next = queued.get(root);
-      queued.delete(root);
-      want(root, next);
-    }
-  }
-
-  function show(root, reply, change) {
-    shownChange.set(root, change);
-    if (reply.type === "view") {
-      showView(root.querySelector(".view"), reply.html);
-      root.querySelector(".summary").textContent = reply.summary;
+  function show(root, message) {
+    if (message.type === "view") {
+      showView(root.querySelector(".view"), message.html);
+      root.querySelector(".summary").textContent = message.summary;
       const form = root.querySelector("form");
-      for (const [name, value] of Object.entries(reply.state || {})) {
+      for (const [name, value] of Object.entries(message.state || {})) {
         if (form.elements[name]) form.elements[name].value = value;
       }
       showMessage(root, "");
     } else {
-      showMessage(root, reply.message, reply.param);   // the last good view stays
+      showMessage(root, message.message, message.param);   // the last good view stays
     }
   }
 
   function onMessage(event) {
+    if (event.target !== worker) return;   // a worker ended since: what it said is moot
     const message = event.data;
-    if (message.type === "stage") {
-      if (message.figure !== undefined && message.stage === "failed") console.warn(message.message);
-      setStage(message.stage, message.message, message.figure);
-      for (const root of [...redraw].filter((r) => live.has(r))) {
-        redraw.delete(root);
-        want(root, stateOf(root));   // what the reader last set
-      }
-    } else if (message.type === "reply") {
-      applyReply(message.reply);
+    const wrong = Protocol.problem(message, "worker", "page");
+    if (wrong) throw new Error(wrong);   // our own bug: the worker and the page disagree
+    if (message.type === "stage" && message.stage === "failed") {
+      stopWorkers();                     // Python cannot start: a new worker would not either
+      setStage("failed", message.message);
+      return;
     }
+    if (message.type === "stage") {
+      setStage(message.stage);
+      return;
+    }
+    const figure = records.findIndex((record) => record.asked.has(message.id));
+    if (figure >= 0) apply(figure, Figures.answer(records[figure], message, stepper(roots[figure])));
+    else if (message.type === "error") throw new Error("Python's worker: " + message.message);
   }
 
   function startWorker() {
@@ -241,13 +197,15 @@
     (FROM_DISK ? bundledWorker() : servedWorker()).then((made) => {
       worker = made;
       worker.onmessage = onMessage;
-      worker.postMessage({ type: "page", widgets: roots.map((root) => ({ widget: root.dataset.widget, state: stateOf(root) })) });
       worker.onerror = (event) => {
         event.preventDefault();
         restartWorker(event.message || "the worker stopped");
       };
+      const started = records.map((record, figure) => Figures.start(record, stateOf(roots[figure])));
+      records = started.map(([record]) => record);
+      worker.postMessage(Protocol.message("page", { renders: started.map(([, [ask]]) => renderOf(ask)) }));
     }, (error) => {
-      restarts = MAX_RESTARTS;   // a missing bundle will not appear on a retry
+      restarts = Protocol.RESTARTS;   // a missing bundle will not appear on a retry
       restartWorker(error.message);
     });
   }
@@ -255,6 +213,7 @@
   // Two workers: Python's, and one that downloads and unpacks the heap snapshot and the wheels
   // meanwhile, on the other core, then hands them over on a channel of their own (download.js).
   async function servedWorker() {
+    const indexURL = new URL("../pyodide/", SCRIPT_URL).href;
     const made = new Worker(new URL("worker.js", SCRIPT_URL));
     downloader = new Worker(new URL("download.js", SCRIPT_URL), { name: "download" });
     downloader.onerror = (event) => {
@@ -262,8 +221,8 @@
       restartWorker(event.message || "the download worker stopped");
     };
     const channel = new MessageChannel();
-    downloader.postMessage({ indexURL: new URL("../pyodide/", SCRIPT_URL).href, port: channel.port1 }, [channel.port1]);
-    made.postMessage({ type: "bytes", port: channel.port2 }, [channel.port2]);
+    downloader.postMessage(Protocol.message("download", { indexURL, port: channel.port1 }), [channel.port1]);
+    made.postMessage(Protocol.message("start", { indexURL, port: channel.port2 }), [channel.port2]);
     return made;
   }
 
@@ -292,21 +251,22 @@
     const url = URL.createObjectURL(new Blob([runtime.worker], { type: "text/javascript" }));
     const made = new Worker(url);
     made.addEventListener("message", () => URL.revokeObjectURL(url), { once: true });
-    made.postMessage({ type: "files", indexURL: new URL("../pyodide/", SCRIPT_URL).href, files: runtime.files });
+    made.postMessage(Protocol.message("start", { indexURL: new URL("../pyodide/", SCRIPT_URL).href, files: runtime.files }));
     return made;
   }
 
-  function restartWorker(reason) {
+  function stopWorkers() {
     if (worker) worker.terminate();
     if (downloader) downloader.terminate();   // closes itself when done; this is for a failure
     worker = null;
     downloader = null;
-    for (const { root, early } of pending.values()) if (!early) redraw.add(root);
-    for (const root of queued.keys()) redraw.add(root);
-    pending.clear();
-    queued.clear();
+    records = records.map(Figures.stop);      // the reader's lost requests are asked again once live
     for (const root of roots) root.removeAttribute("aria-busy");
-    if (restarts >= MAX_RESTARTS) {
+  }
+
+  function restartWorker(reason) {
+    stopWorkers();
+    if (restarts >= Protocol.RESTARTS) {
       setStage("failed", reason);
       return;
     }
@@ -314,29 +274,24 @@
     startWorker();
   }
 
-  function wire(root) {
+  function wire(root, figure) {
     const form = root.querySelector("form");
     form.addEventListener("input", (event) => {
       const output = form.querySelector('output[for="' + event.target.id + '"]');
       if (output) output.textContent = event.target.value;
-      if (event.target.type === "range") {
-        const before = lastSlider.get(root) === event.target ? lastValue.get(root) : undefined;
-        const now = Number(event.target.value);
-        if (before !== undefined && now !== before) direction.set(root, now > before ? 1 : -1);
-        lastSlider.set(root, event.target);
-        lastValue.set(root, now);
-      }
-      if (event.target.type !== "radio") want(root, stateOf(root));
+      if (event.target.type === "range") records[figure] = Figures.moved(records[figure], event.target.name, event.target.value);
+      if (event.target.type !== "radio") want(figure, stateOf(root));
     });
     form.addEventListener("change", (event) => {
-      if (event.target.type === "radio") want(root, stateOf(root));
+      if (event.target.type === "radio") want(figure, stateOf(root));
     });
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      want(root, stateOf(root, event.submitter));
+      want(figure, stateOf(root, event.submitter));
     });
   }
 
+  records = roots.map((root, figure) => Figures.create(figure, root.dataset.widget, stateOf(root)));
   roots.forEach(wire);
   // Python starts once the page has been painted: its downloads and start-up never hold up the
   // first view of the article (requestAnimationFrame runs just before the next paint; the
