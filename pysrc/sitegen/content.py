@@ -209,6 +209,11 @@ ARTICLE_FILTERS = {"upper", "lower", "title", "capitalize", "trim", "round", "in
                    "length", "count", "first", "last", "default", "d", "e", "escape", "string"}
 LOOP_ATTRIBUTES = {"index", "index0", "revindex", "revindex0", "first", "last", "length"}
 MAX_LOOP_NESTING = 2
+NODE_NAMES = {"Call": "calling a function or method", "Assign": "{% set %}", "AssignBlock": "{% set %}",
+              "Concat": "joining with ~", "Add": "arithmetic", "Sub": "arithmetic", "Mul": "arithmetic",
+              "Div": "arithmetic", "FloorDiv": "arithmetic", "Mod": "arithmetic", "Pow": "arithmetic",
+              "Include": "{% include %}", "Import": "{% import %}", "FromImport": "{% from %}",
+              "Extends": "{% extends %}", "FilterBlock": "{% filter %}", "List": "a list", "Dict": "a dict"}
 
 
 class ArticleSandbox(ImmutableSandboxedEnvironment):
@@ -250,8 +255,9 @@ def refuse_code(tree: nodes.Template, source: str, offset: int) -> None:
 
     def visit(node: nodes.Node, loops: int) -> None:
         if not isinstance(node, ARTICLE_NODES):
-            refuse(node, f"{{% {type(node).__name__.lower()} %}}" if isinstance(node, nodes.Stmt)
-                   else f"'{type(node).__name__}'")
+            kind = type(node).__name__
+            refuse(node, NODE_NAMES.get(kind, f"{{% {kind.lower()} %}}" if isinstance(node, nodes.Stmt)
+                                        else f"the expression '{kind}'"))
         if isinstance(node, nodes.Filter) and node.name not in ARTICLE_FILTERS:
             refuse(node, f"the filter '{node.name}' (the filters are {', '.join(sorted(ARTICLE_FILTERS))})")
         if isinstance(node, nodes.Getattr) and node.attr.startswith("_"):
