@@ -123,7 +123,7 @@ def code_block(d: Directive, packages: frozenset[str]) -> str:
 
 def allowed_code(module_name: str, attr: str, packages: frozenset[str]) -> bool:
     return (guard.allowed_code_module(module_name, packages) and attr.isidentifier()
-            and not attr.startswith("_") and all(part.isidentifier() for part in module_name.split(".")))
+            and all(part.isidentifier() for part in module_name.split(".")))
 
 
 def pygments_css() -> str:
