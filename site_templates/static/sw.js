@@ -41,7 +41,7 @@ self.addEventListener("activate", (event) => {
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   if (!inScope(request)) return;      // the download, other sites of the origin: the network as usual
-  const path = precachedPath(request);
+  const path = precachedPath(request.url);
   if (request.mode === "navigate") {
     if (path !== null) return event.respondWith(fromCache(path, request, event.resultingClientId));
     event.waitUntil(markForeign(event.resultingClientId));   // a page of another build
@@ -54,9 +54,10 @@ self.addEventListener("fetch", (event) => {
 
 // A request of a page or worker: from this build's cache if the client is this build's.
 async function forClient(event, path) {
-  if (await isForeign(event.clientId)) {
+  const foreignClient = await isForeign(event.clientId).catch(() => true);  // unsure: the network
+  if (foreignClient) {
     // A worker that a foreign page starts is foreign too, and so is everything it loads.
-    if (event.resultingClientId) await markForeign(event.resultingClientId);
+    if (event.resultingClientId) await markForeign(event.resultingClientId).catch(() => {});
     return fetch(event.request);
   }
   return path === null ? fetch(event.request) : fromCache(path, event.request, null);
@@ -91,9 +92,9 @@ function inScope(request) {
   return request.method === "GET" && url.origin === SCOPE.origin && url.pathname.startsWith(SCOPE.pathname);
 }
 
-// The precached path a request in scope asks for ("" and folders mean their index.html), else null.
-function precachedPath(request) {
-  let path = new URL(request.url).pathname.slice(SCOPE.pathname.length);
+// The precached path an address in scope names ("" and folders mean their index.html), else null.
+function precachedPath(url) {
+  let path = new URL(url).pathname.slice(SCOPE.pathname.length);
   if (path === "" || path.endsWith("/")) path += "index.html";
   return PATHS.has(path) ? path : null;
 }
@@ -103,7 +104,7 @@ async function fromCache(path, request, resultingClientId) {
   if (cached) return cached;
   // Missing only if the browser evicted the cache: then the network, as if there were no worker;
   // a page so fetched may be of another build, so it is foreign.
-  if (resultingClientId) await markForeign(resultingClientId);
+  if (resultingClientId) await markForeign(resultingClientId).catch(() => {});
   return fetch(request);
 }
 
@@ -124,6 +125,8 @@ function withForeign(change) {
   return result;
 }
 
+// resultingClientId names the client a navigation or a worker's script makes (every browser
+// since 2022), so a foreign client is marked before it makes any request of its own.
 function isForeign(id) {
   return id ? withForeign((ids) => ids.has(id)) : Promise.resolve(false);
 }
