@@ -177,7 +177,8 @@ def to_mathml(latex: str, display: str, where: str = "") -> str:
         return latex2mathml.converter.convert(latex, display=display)
     except Exception as problem:  # the converter's own errors name no place: any failure is the formula's
         detail = str(problem) or type(problem).__name__
-        raise FormulaError(f"cannot read the formula {latex[:80]!r} ({detail}); check its braces, "
+        shown = latex if len(latex) <= 80 else latex[:77] + "..."
+        raise FormulaError(f"cannot read the formula `{shown}` ({detail}); check its braces, "
                            "\\frac{}{} and ^/_ arguments.", where, latex) from None
 
 
