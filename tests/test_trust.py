@@ -264,8 +264,8 @@ def test_unsafe_article_names_are_refused(tiny, tmp_path, name):
 
 def test_a_widget_folder_outside_content_is_refused(tiny, tmp_path):
     (tmp_path / "outside").mkdir()
-    (tiny / "site.yml").write_text("widgets: ../outside\n")
-    assert refused(tiny, tmp_path).startswith("content/site.yml:1: ")
+    (tiny / "site.yml").write_text("title: T\nwidgets: ../outside\n")
+    assert refused(tiny, tmp_path).startswith("content/site.yml:2: ")
 
 
 # ---- the worker protocol always replies --------------------------------------------------

@@ -48,6 +48,9 @@ def load_config(content: Path) -> SiteConfig:
     if widgets is not None and not widgets.is_dir():
         raise BuildError(f"widgets names {raw['widgets']!r}, which is not a folder in content/.",
                          f"content/{path.name}")
+    if widgets is not None and not widgets.resolve().is_relative_to(content.resolve()):
+        raise BuildError(f"widgets names {raw['widgets']!r}, a folder outside content/; the site's "
+                         "widget modules live inside it.", f"content/{path.name}:{lines.get('widgets', 1)}")
     return SiteConfig(**values, base_url=base_url, widgets=widgets)
 
 

@@ -70,8 +70,7 @@ def load_yaml(text: str) -> tuple[object, dict[str, int]]:
 
 # ---- the files of content/ ----------------------------------------------------------------
 
-def check_content_folder(content: Path, offline_zip: str, widgets: Path | None,
-                         shown: str = "content") -> None:
+def check_content_folder(content: Path, offline_zip: str, shown: str = "content") -> None:
     """Refuse links, names that collide with the build's own files, and unsafe article names,
     before anything is read: the build publishes what content/ holds, so it must hold only that."""
     root = content.resolve()
@@ -104,9 +103,6 @@ def check_content_folder(content: Path, offline_zip: str, widgets: Path | None,
         if (root / f"{slug}.html").exists():
             raise BuildError(f"the name '{slug}.html' is reserved: it is the page of {slug}.md; "
                              "rename one of them.", f"{shown}/{slug}.html")
-    if widgets is not None and not widgets.resolve().is_relative_to(root):
-        raise BuildError("widgets names a folder outside content/; the site's widget modules "
-                         "live inside it.", f"{shown}/site.yml:1")
 
 
 # ---- ::: code -----------------------------------------------------------------------------

@@ -205,7 +205,7 @@ def build_site(root: Path, out: Path, content: Path | None = None) -> None:
     replacing out only when everything went well."""
     paths = Paths(root, content or root / "content")
     config = load_config(paths.content)
-    guard.check_content_folder(paths.content, config.offline_zip, config.widgets)
+    guard.check_content_folder(paths.content, config.offline_zip)
     known, modules = dict(widgets.REGISTRY), set(sys.modules)
     try:
         extra = load_extra_widgets(config.widgets, paths)
