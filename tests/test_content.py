@@ -21,7 +21,7 @@ def test_split_front_matter_returns_meta_body_and_offset():
     ("---\ntitle: T\n", "content/a.md:1", "no closing"),
     ("---\ntitle: [unclosed\ndate: 2026-01-02\n---\n", "content/a.md:", "not valid YAML"),
     ("---\ntitle: T\ndate: 2026-01-02\n---\n", "content/a.md:1", "lacks summary"),
-    ("---\ntitle: T\ndate: soon\nsummary: S\n---\n", "content/a.md:1", "YYYY-MM-DD"),
+    ("---\ntitle: T\ndate: soon\nsummary: S\n---\n", "content/a.md:3", "YYYY-MM-DD"),  # the date's line
 ])
 def test_split_front_matter_errors_name_file_and_line(text, where, words):
     with pytest.raises(BuildError) as caught:

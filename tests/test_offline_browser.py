@@ -14,6 +14,7 @@ import threading
 import zipfile
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import expect
@@ -24,6 +25,15 @@ from sitegen.site import build_site
 
 ARTICLE = "sampling.html"
 ZIP = "nextword-offline.zip"
+# Resolves once the page's registration has an activated worker. The page that registered it
+# stays uncontrolled (no clients.claim(): it may be of another build) until it is reloaded.
+ACTIVATED = """async () => {
+  const worker = (await navigator.serviceWorker.ready).active;
+  while (worker.state !== "activated") {
+    await new Promise((r) => worker.addEventListener("statechange", r, { once: true }));
+  }
+  return navigator.serviceWorker.controller === null ? "uncontrolled" : "controlled";
+}"""
 # Resolves when a service worker controls the page; returns this site's cache names.
 CONTROLLED = """async () => {
   await navigator.serviceWorker.ready;
@@ -55,6 +65,16 @@ NEW_BUILD_ACTIVE = """async (scope) => {
 }"""
 # What a page opened from disk gets when it fetches a file next to it.
 FETCH_FROM_DISK = "() => fetch('index.html').then(() => 'fetched', () => 'refused')"
+
+
+def visit_then_reload(page, url: str) -> list[str]:
+    """A first visit, then a reload once its service worker is active: the reloaded page is
+    controlled. Returns this site's cache names."""
+    page.goto(url)
+    wait_ready(temperature_widget(page))
+    assert page.evaluate(ACTIVATED) == "uncontrolled"
+    page.reload()
+    return page.evaluate(CONTROLLED)
 
 
 @contextmanager
@@ -183,9 +203,7 @@ def test_site_works_as_before_without_service_workers(browser, site_url):
 @pytest.mark.browser
 def test_after_one_visit_article_and_widgets_work_with_the_network_cut(context, watched, built_site):
     with serving(built_site) as url:      # a server of its own, to stop
-        watched.goto(url + ARTICLE)
-        wait_ready(temperature_widget(watched))
-        assert len(watched.evaluate(CONTROLLED)) == 1
+        assert len(visit_then_reload(watched, url + ARTICLE)) == 1
         title = watched.locator("h1").text_content()
     context.set_offline(True)             # the server is gone too: nothing can come from a network
     watched.reload()
@@ -200,9 +218,7 @@ def test_a_new_deploy_replaces_the_old_build_and_its_cache(context, watched, tmp
     site = tmp_path / "_site"
     build_site(ROOT, site, content_with_summary(tmp_path / "first", "The first build's summary."))
     with serving(site) as url:
-        watched.goto(url + ARTICLE)
-        wait_ready(temperature_widget(watched))
-        first_cache = watched.evaluate(CONTROLLED)
+        first_cache = visit_then_reload(watched, url + ARTICLE)
         build_site(ROOT, site, content_with_summary(tmp_path / "second", "The second build's summary, changed."))
         watched.reload()                  # an open page keeps its build: no mix of two deploys
         expect(watched.locator(".dek")).to_have_text("The first build's summary.")
@@ -219,6 +235,124 @@ def test_a_new_deploy_replaces_the_old_build_and_its_cache(context, watched, tmp
     page.reload()
     expect(page.locator(".dek")).to_have_text("The second build's summary, changed.")
     assert_widget_responds(page)
+    watch.assert_clean()
+
+
+# ---- two builds on one origin: a page and its files always come from one build --------------
+
+EXTRA = "only-in-the-newer-build.html"
+
+
+NEWER_RULE = "\n/* the newer build */\n:root { --build: newer; }\n"
+
+
+@pytest.fixture(scope="module")
+def newer_build(tmp_path_factory) -> Path:
+    """The site with one more article, which the older build (built_site) does not have, and
+    a stylesheet of its own, so that a page can tell whose files it got."""
+    folder = tmp_path_factory.mktemp("newer")
+    root = folder / "root"                       # this checkout, but for the stylesheet
+    root.mkdir()
+    for name in ("pysrc", ".cache"):
+        (root / name).symlink_to(ROOT / name, target_is_directory=True)
+    templates = Path(shutil.copytree(ROOT / "site_templates", root / "site_templates"))
+    with open(templates / "static" / "style.css", "a", encoding="utf-8") as css:
+        css.write(NEWER_RULE)
+    content = content_with_summary(folder / "content", "The newer build's summary.")
+    (content / EXTRA.replace(".html", ".md")).write_text(
+        "---\ntitle: Only in the newer build\ndate: 2026-01-01\nsummary: A page the older build "
+        "does not list.\n---\n\nA page of the newer build.\n\n::: widget temperature example=flat\n",
+        encoding="utf-8")
+    out = folder / "_site"
+    build_site(root, out, content)
+    return out
+
+
+@contextmanager
+def serving_either(first: Path):
+    """Serve one build under /nextword/; `deploy(site)` swaps in another at the same address.
+    Yields the URL, deploy, and the server's log of requested paths; a path put in the log's
+    `hidden` set answers 404."""
+    top = first.parent.parent / f"www-{first.parent.name}-two"
+    top.mkdir(exist_ok=True)
+    link = top / SUB_PATH
+
+    def deploy(site: Path) -> None:
+        swap = top / "swap"
+        swap.unlink(missing_ok=True)
+        swap.symlink_to(site, target_is_directory=True)
+        swap.replace(link)             # one rename: the server sees one build or the other
+
+    class Log(list):
+        hidden: set = set()
+
+    log = Log()
+
+    class Recording(SiteHandler):
+        def do_GET(self):
+            path = self.path.split("?")[0]
+            log.append(path)
+            if path in log.hidden:
+                return self.send_error(404)
+            return super().do_GET()
+
+    deploy(first)
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Recording, directory=str(top)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/{SUB_PATH}/", deploy, log
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.browser
+def test_a_page_only_a_newer_build_has_gets_none_of_the_older_builds_files(context, watched,
+                                                                         built_site, newer_build):
+    with serving_either(built_site) as (url, deploy, log):
+        visit_then_reload(watched, url + ARTICLE)     # the older build's worker controls the site
+        deploy(newer_build)
+        # The newer sw.js stays unseen, so the server's log holds only what the page asked for.
+        log.hidden.add(f"/{SUB_PATH}/sw.js")
+        log.clear()
+        page, watch = context.new_page(), Watch()
+        watch_page(page, watch)
+        received = []
+        page.on("response", lambda r: r.url.startswith(url) and received.append(r.url))
+        page.goto(url + EXTRA)
+        assert page.evaluate("() => navigator.serviceWorker.controller !== null")  # the old one
+        expect(page.locator("h1")).to_have_text("Only in the newer build")
+        assert_widget_responds(page)                  # Python and its files too: the newer build's
+        assert page.evaluate("() => getComputedStyle(document.documentElement)"
+                             ".getPropertyValue('--build').trim()") == "newer"
+        paths = {urlparse(u).path for u in received}
+        assert {f"/{SUB_PATH}/assets/style.css", f"/{SUB_PATH}/assets/worker.js",
+                f"/{SUB_PATH}/pyodide/pyodide.asm.wasm"} <= paths
+        # Every file the page and its workers got came from the server, now the newer build's,
+        # and none from the older build's cache.
+        assert sorted(paths - set(log)) == []
+    watch.assert_clean()
+
+
+@pytest.mark.browser
+def test_the_worker_does_not_take_over_a_page_loaded_without_it(browser, built_site, newer_build):
+    """The page that registers the worker was loaded from the network, perhaps from another
+    build than the worker's (here: a deploy in between); the worker leaves it alone."""
+    context = browser.new_context()
+    watch = watch_context(context)
+    page = context.new_page()
+    watch_page(page, watch)
+    with serving_either(built_site) as (url, deploy, _):
+        page.goto(url + ARTICLE)
+        expect(page.locator(".dek")).not_to_have_text("The newer build's summary.")
+        deploy(newer_build)                           # before the page registers sw.js
+        wait_ready(temperature_widget(page))
+        assert page.evaluate(ACTIVATED) == "uncontrolled"
+        page.reload()                                 # now the worker's build, whole
+        expect(page.locator(".dek")).to_have_text("The newer build's summary.")
+        assert page.evaluate("() => navigator.serviceWorker.controller !== null")
+    context.close()
     watch.assert_clean()
 
 

@@ -27,10 +27,22 @@ def build(root: Path, content: Path | None = None, out: Path | None = None, draf
     return True
 
 
+# A rebuild that runs longer than this is stopped, so a runaway article never hangs the preview.
+# The first build on a machine trains the model (about a minute); rebuilds take seconds.
+REBUILD_TIMEOUT = 300.0
+
+
 def rebuild(root: Path, options: list[str], status: PreviewStatus) -> None:
     """Build in a fresh process, so edited Python in pysrc/ is imported anew."""
-    done = subprocess.run([sys.executable, str(root / "build.py"), "build", *options], cwd=root,
-                          capture_output=True, text=True)
+    try:
+        done = subprocess.run([sys.executable, str(root / "build.py"), "build", *options], cwd=root,
+                              capture_output=True, text=True, timeout=REBUILD_TIMEOUT)
+    except subprocess.TimeoutExpired:   # run() has killed the build; _site/ is as it was
+        message = (f"The build took longer than {REBUILD_TIMEOUT:.0f} s and was stopped; "
+                   "_site/ left as it was. Did the last change make it loop or grow?")
+        print(message, file=sys.stderr, flush=True)
+        status.update(error=message)
+        return
     print((done.stdout + done.stderr).strip(), flush=True)
     status.update(error="" if done.returncode == 0 else done.stderr.strip())
 

@@ -24,9 +24,12 @@ import jinja2
 import latex2mathml.converter
 import markdown
 import yaml
+from jinja2 import nodes
+from jinja2.runtime import LoopContext
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markdown.inlinepatterns import InlineProcessor
 
-from . import references
+from . import guard, references
 from .errors import BuildError
 from .references import Figure
 
@@ -74,7 +77,8 @@ def split_front_matter(text: str, source: str) -> tuple[dict, str, int]:
 
 def parse_meta(text: str, source: str) -> dict:
     try:
-        meta = yaml.safe_load(text) or {}
+        meta, lines = guard.load_yaml(text)
+        meta = meta or {}
     except yaml.YAMLError as problem:
         # the context mark (where an unclosed bracket opened) is nearer the mistake when there is one
         mark = getattr(problem, "context_mark", None) or getattr(problem, "problem_mark", None)
@@ -83,37 +87,39 @@ def parse_meta(text: str, source: str) -> dict:
                          f"{source}:{line}") from None
     if not isinstance(meta, dict):
         raise BuildError("the front matter must be 'key: value' lines.", f"{source}:2")
+    def where(key: str) -> str:       # the key's line in the article (the front matter starts at 2)
+        return f"{source}:{lines[key] + 1}" if key in lines else f"{source}:1"
+
+    check_meta_keys(meta, where)
     missing = [key for key in REQUIRED_META if not meta.get(key)]
     if missing:
         raise BuildError(f"the front matter lacks {', '.join(missing)} "
                          f"(every article needs {', '.join(REQUIRED_META)}).", f"{source}:1")
-    if not isinstance(meta["date"], dt.date):
-        raise BuildError(f"date must be a date written YYYY-MM-DD; got {meta['date']!r}.", f"{source}:1")
-    check_meta_keys(meta, text, source)
-    meta.setdefault("tags", [])
+    for key in ("date", "updated"):
+        if key in meta and not (key == "updated" and meta[key] is None) and not isinstance(meta[key], dt.date):
+            raise BuildError(f"{key} must be a date written YYYY-MM-DD; got {meta[key]!r}.", where(key))
+    for key in ("title", "summary"):
+        if not isinstance(meta[key], str):
+            raise BuildError(f"{key} must be text; got {meta[key]!r} (put quotes around it).", where(key))
+    tags = meta.get("tags") or []
+    meta["tags"] = [tags] if isinstance(tags, str) else tags
+    if not isinstance(meta["tags"], list) or not all(isinstance(t, str) for t in meta["tags"]):
+        raise BuildError(f"tags must be a list of words, as in 'tags: [sampling, decoding]'; "
+                         f"got {tags!r}.", where("tags"))
     meta.setdefault("updated", None)
     meta.setdefault("draft", False)
     if not isinstance(meta["draft"], bool):
-        raise BuildError(f"draft is true or false; got {meta['draft']!r}.",
-                         f"{source}:{meta_line(text, 'draft')}")
+        raise BuildError(f"draft is true or false; got {meta['draft']!r}.", where("draft"))
     return meta
 
 
-def check_meta_keys(meta: dict, text: str, source: str) -> None:
+def check_meta_keys(meta: dict, where: Callable[[str], str]) -> None:
     """A misspelt key (`sumary:`, `drafts:`) would be ignored in silence: stop at its line."""
     known = REQUIRED_META + OPTIONAL_META
     for key in meta:
         if key not in known:
             raise BuildError(f"unknown front matter key {key!r}; the keys are {', '.join(known)}.",
-                             f"{source}:{meta_line(text, key)}")
-
-
-def meta_line(text: str, key) -> int:
-    """The file line of `key:` in the front matter (which starts on line 2)."""
-    for i, line in enumerate(text.split("\n")):
-        if re.match(rf"\s*['\"]?{re.escape(str(key))}['\"]?\s*:", line):
-            return i + 2
-    return 1
+                             where(str(key)))
 
 
 def parse_directive_args(args: str, where: str) -> tuple[str, dict]:
@@ -164,6 +170,14 @@ def extract_directives(body: str, source: str, offset: int) -> tuple[str, list[D
     return "\n".join(out), directives
 
 
+class FormulaError(BuildError):
+    """A formula latex2mathml cannot read; `latex` lets the caller find its line."""
+
+    def __init__(self, message: str, where: str, latex: str):
+        super().__init__(message, where)
+        self.latex = latex
+
+
 class InlineMath(InlineProcessor):
     """$x$ -> MathML, made at build time so no script is needed to read it."""
 
@@ -177,8 +191,17 @@ class MathExtension(markdown.Extension):
         md.inlinePatterns.register(InlineMath(r"(?<![\\$\w])\$([^$\n]+?)\$(?![\w$])", md), "math", 185)
 
 
-def to_mathml(latex: str, display: str) -> str:
-    return latex2mathml.converter.convert(latex, display=display)
+def to_mathml(latex: str, display: str, where: str = "") -> str:
+    """MathML for a formula; a formula that cannot be read raises FormulaError (a BuildError)."""
+    if guard.formula_depth(latex) > guard.MAX_FORMULA_DEPTH:
+        raise FormulaError(f"this formula nests braces more than {guard.MAX_FORMULA_DEPTH} deep.", where, latex)
+    try:
+        return latex2mathml.converter.convert(latex, display=display)
+    except Exception as problem:  # the converter's own errors name no place: any failure is the formula's
+        detail = str(problem) or type(problem).__name__
+        shown = latex if len(latex) <= 80 else latex[:77] + "..."
+        raise FormulaError(f"cannot read the formula `{shown}` ({detail}); check its braces, "
+                           "\\frac{}{} and ^/_ arguments.", where, latex) from None
 
 
 def render_markdown(body: str, extensions: tuple = ()) -> tuple[str, list[tuple[int, str, str]]]:
@@ -202,18 +225,106 @@ def flatten_toc(tokens: list[dict]) -> list[dict]:
     return flat
 
 
+# What an article's template may use: print facts and settings, test them, loop over them.
+# Everything else (calls, {% set %}, macros, includes, arithmetic that makes long strings, names
+# that start with '_') stops the build with its line: an article is data, not code.
+ARTICLE_NODES = (nodes.Template, nodes.Output, nodes.TemplateData, nodes.Name, nodes.Getattr,
+                 nodes.Getitem, nodes.Slice, nodes.Const, nodes.If, nodes.For, nodes.Compare,
+                 nodes.Operand, nodes.And, nodes.Or, nodes.Not, nodes.CondExpr, nodes.Filter,
+                 nodes.Test, nodes.Tuple)
+ARTICLE_FILTERS = {"upper", "lower", "title", "capitalize", "trim", "round", "int", "float", "abs",
+                   "length", "count", "first", "last", "default", "d", "e", "escape", "string"}
+LOOP_ATTRIBUTES = {"index", "index0", "revindex", "revindex0", "first", "last", "length"}
+MAX_LOOP_NESTING = 2
+NODE_NAMES = {"Call": "calling a function or method", "Assign": "{% set %}", "AssignBlock": "{% set %}",
+              "Concat": "joining with ~", "Add": "arithmetic", "Sub": "arithmetic", "Mul": "arithmetic",
+              "Div": "arithmetic", "FloorDiv": "arithmetic", "Mod": "arithmetic", "Pow": "arithmetic",
+              "Include": "{% include %}", "Import": "{% import %}", "FromImport": "{% from %}",
+              "Extends": "{% extends %}", "FilterBlock": "{% filter %}", "List": "a list", "Dict": "a dict"}
+
+
+class ArticleSandbox(ImmutableSandboxedEnvironment):
+    """Jinja's sandbox, narrowed to data: dict keys, list items and the loop's counters; no
+    attribute or method of any Python object, no call, no global (cycler, lipsum, range ...)."""
+
+    def __init__(self):
+        super().__init__(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
+        self.globals.clear()
+        self.filters = {name: self.filters[name] for name in ARTICLE_FILTERS}
+
+    def getattr(self, obj, attribute):
+        if isinstance(obj, dict):
+            return obj[attribute] if attribute in obj else self.undefined(obj=obj, name=attribute)
+        if isinstance(obj, LoopContext) and attribute in LOOP_ATTRIBUTES:
+            return getattr(obj, attribute)
+        return self.unsafe_undefined(obj, attribute)
+
+    def getitem(self, obj, argument):
+        if isinstance(obj, dict) and isinstance(argument, str):
+            return self.getattr(obj, argument)
+        if isinstance(obj, (list, tuple, str)) and isinstance(argument, (int, slice)):
+            try:
+                return obj[argument]
+            except IndexError:
+                return self.undefined(obj=obj, name=argument)
+        return self.unsafe_undefined(obj, str(argument))
+
+    def is_safe_callable(self, obj) -> bool:
+        return False
+
+
+def refuse_code(tree: nodes.Template, source: str, offset: int) -> None:
+    """Stop at the first part of the template that is more than printing, testing or looping."""
+    def refuse(node: nodes.Node, what: str) -> None:
+        raise BuildError(f"{what} is not allowed in an article: it may print facts and settings "
+                         "({{ facts.NAME }}, {{ site.title }}), test them ({% if %}) and loop over them "
+                         "({% for %}), nothing else.", f"{source}:{offset + (node.lineno or 1)}")
+
+    def visit(node: nodes.Node, loops: int) -> None:
+        if not isinstance(node, ARTICLE_NODES):
+            kind = type(node).__name__
+            refuse(node, NODE_NAMES.get(kind, f"{{% {kind.lower()} %}}" if isinstance(node, nodes.Stmt)
+                                        else f"the expression '{kind}'"))
+        if isinstance(node, nodes.Filter) and node.name not in ARTICLE_FILTERS:
+            refuse(node, f"the filter '{node.name}' (the filters are {', '.join(sorted(ARTICLE_FILTERS))})")
+        if isinstance(node, nodes.Getattr) and node.attr.startswith("_"):
+            refuse(node, f"the name '{node.attr}'")
+        if isinstance(node, nodes.Const) and isinstance(node.value, str) and node.value.startswith("_"):
+            refuse(node, f"the name {node.value!r}")
+        if isinstance(node, nodes.For):
+            loops += 1
+            if loops > MAX_LOOP_NESTING:
+                refuse(node, f"a loop inside {MAX_LOOP_NESTING} others")
+        for child in node.iter_child_nodes():
+            visit(child, loops)
+
+    visit(tree, 0)
+
+
 def render_template_body(body: str, context: dict, source: str, offset: int) -> str:
-    """Evaluate {{ ... }} in the body; errors name the article's line."""
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False,
-                             keep_trailing_newline=True)
+    """Evaluate {{ ... }} in the body, in a sandbox; errors name the article's line."""
+    env = ArticleSandbox()
     try:
-        return env.from_string(body).render(**context)
+        tree = env.parse(body)
+        refuse_code(tree, source, offset)
+        return env.from_string(tree).render(**context)
     except jinja2.TemplateSyntaxError as problem:
         raise BuildError(f"template syntax: {problem.message}.", f"{source}:{offset + problem.lineno}") from None
     except jinja2.UndefinedError as problem:
         line = template_error_line(problem)
         raise BuildError(f"{problem.message}; the names available are {', '.join(sorted(context))}"
-                         " (and their attributes).", f"{source}:{offset + line}" if line else source) from None
+                         " (and their keys).", f"{source}:{offset + line}" if line else source) from None
+    except RecursionError:
+        raise BuildError("the template is nested too deeply.", source) from None
+    except SecurityError as problem:
+        line = template_error_line(problem)
+        raise BuildError(f"not allowed in an article: {problem}", f"{source}:{offset + line}" if line else source) from None
+    except BuildError:
+        raise
+    except Exception as problem:  # a filter given the wrong kind of value, say: the article's mistake
+        line = template_error_line(problem)
+        raise BuildError(f"the template failed: {type(problem).__name__}: {problem}",
+                         f"{source}:{offset + line}" if line else source) from None
 
 
 def template_error_line(problem: BaseException) -> int | None:
@@ -234,11 +345,16 @@ def fill_placeholders(html: str, fragments: list[str]) -> str:
 def read_article(path: Path, source: str, context: dict,
                  render_directive: Callable[[Directive], str]) -> Article:
     """Everything about one article, with its directives rendered by `render_directive`."""
-    meta, body, offset = split_front_matter(path.read_text(encoding="utf-8"), source)
+    meta, body, offset = split_front_matter(read_text(path, source), source)
+    guard.check_markdown_limits(body, source, offset)
+    raw = body
     body, directives = extract_directives(body, source, offset)
     figures, citations = check_references(meta, body, directives, path.parent, source, offset)
     body = render_template_body(body, context, source, offset)
-    html, headings = render_markdown(body, (references.ReferencesExtension(citations, figures),))
+    try:
+        html, headings = render_markdown(body, (references.ReferencesExtension(citations, figures),))
+    except FormulaError as problem:   # inline math: the converter knows the formula, not its line
+        raise BuildError(problem.message, locate(raw, f"${problem.latex}$", source, offset)) from None
     html = fill_placeholders(html, [render_image(d) if d.kind == "image" else render_directive(d)
                                     for d in directives])
     html += references.reference_list(citations, meta.get("bibliography", ""))
@@ -259,3 +375,20 @@ def check_references(meta: dict, body: str, directives: list[Directive], content
 def render_image(d: Directive) -> str:
     return references.image_html(d.name, d.params, d.figure, d.where)
 
+
+def read_text(path: Path, source: str) -> str:
+    if path.stat().st_size > guard.MAX_ARTICLE_BYTES:
+        raise BuildError(f"the article is larger than {guard.MAX_ARTICLE_BYTES >> 20} MB; split it.", source)
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as problem:
+        line = path.read_bytes()[:problem.start].count(b"\n") + 1
+        raise BuildError("this line is not UTF-8 text; save the file as UTF-8.", f"{source}:{line}") from None
+
+
+def locate(body: str, needle: str, source: str, offset: int) -> str:
+    """`source:LINE` of the first body line holding needle, or the file alone."""
+    for number, line in enumerate(body.split("\n"), start=offset + 1):
+        if needle in line:
+            return f"{source}:{number}"
+    return source

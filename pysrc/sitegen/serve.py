@@ -3,16 +3,24 @@
 Preview mode adds two URLs under /__preview/ and one script tag in each HTML
 response (never in the files on disk): the page listens to an event stream and
 reloads after each successful rebuild, or shows the build error in place.
+
+The server is for one author's browser, but any web page that author opens can send it
+requests: it answers only Host names of this machine (a DNS-rebinding page comes with its own
+name), at most MAX_CONNECTIONS at a time, closes connections that stay idle, and answers a
+malformed request with 400 rather than a traceback.
 """
 from __future__ import annotations
 
 import functools
 import http.server
 import json
+import socket
+import sys
 import threading
 import time
 from pathlib import Path
 from typing import Callable
+from urllib.parse import unquote
 
 TYPES = {".wasm": "application/wasm", ".mjs": "text/javascript", ".js": "text/javascript",
          ".json": "application/json", ".whl": "application/zip", ".xml": "application/xml",
@@ -45,11 +53,82 @@ RELOAD_JS = b"""// Preview only: reload after each rebuild, or show why the buil
 """
 
 
+MAX_CONNECTIONS = 32         # an author's tabs need a few each (page, event stream, files)
+IDLE_TIMEOUT = 20.0          # seconds a connection may wait for its next request
+LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nRetry-After: 1\r\n"
+        b"Connection: close\r\n\r\n")
+
+
 class SiteHandler(http.server.SimpleHTTPRequestHandler):
     extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, **TYPES}
+    timeout = IDLE_TIMEOUT   # socket timeout: an idle or slow connection is closed
 
     def log_message(self, format, *args):  # noqa: A002  (the base class's name)
         pass
+
+    def parse_request(self) -> bool:
+        if not super().parse_request():
+            return False
+        try:
+            path = unquote(self.path.split("?", 1)[0].split("#", 1)[0], errors="strict")
+        except UnicodeDecodeError:
+            path = "\x00"
+        if "\x00" in path or "\\" in path:
+            self.send_error(400, "Malformed path")
+            return False
+        allowed = getattr(self.server, "allowed_hosts", None)
+        host = self.headers.get("Host")
+        if allowed is not None and host is not None and host_name(host) not in allowed:
+            self.send_error(403, "This server answers only requests addressed to this machine")
+            return False
+        return True
+
+
+def host_name(header: str) -> str:
+    """The name of a Host header without its port: 'localhost:8000' -> 'localhost'."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header.split("]", 1)[0] + "]"
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+class BoundedServer(http.server.ThreadingHTTPServer):
+    """A thread per connection, at most MAX_CONNECTIONS of them; beyond that, 503 at once.
+    A reader who leaves mid-file (a reset, a broken pipe) is not an error worth a traceback."""
+
+    daemon_threads = True
+    request_queue_size = 64   # the listen backlog (5 by default): a page opens many at once
+
+    def __init__(self, address, handler, allowed_hosts: set[str] | None = None):
+        super().__init__(address, handler)
+        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        self.allowed_hosts = allowed_hosts
+
+    def process_request(self, request, client_address):
+        if not self.slots.acquire(blocking=False):
+            try:
+                request.sendall(BUSY)
+            except OSError:
+                pass
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address):
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
+    def handle_error(self, request, client_address):
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError, socket.timeout)):
+            return
+        super().handle_error(request, client_address)
 
 
 class PreviewStatus:
@@ -113,14 +192,21 @@ class PreviewHandler(SiteHandler):
             return
 
 
-def make_server(site: Path, host: str, port: int, status: PreviewStatus | None = None):
+def allowed_hosts(host: str, also: str | None = None) -> set[str] | None:
+    """The Host names the server answers: this machine's, and the one it was told to serve on;
+    None (any) when it listens on every address (--host 0.0.0.0), where the author chose to."""
+    if host in ("", "0.0.0.0", "::"):
+        return None
+    return LOOPBACK | {host_name(name) for name in (host, also) if name}
+
+
+def make_server(site: Path, host: str, port: int, status: PreviewStatus | None = None,
+                allowed_host: str | None = None):
     if status is None:
         handler = functools.partial(SiteHandler, directory=str(site))
     else:
         handler = functools.partial(type("Bound", (PreviewHandler,), {"status": status}), directory=str(site))
-    server = http.server.ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
-    return server
+    return BoundedServer((host, port), handler, allowed_hosts(host, allowed_host))
 
 
 def snapshot(folders: list[Path]) -> dict[Path, float]:

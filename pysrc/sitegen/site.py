@@ -23,7 +23,7 @@ from pygments.lexers import PythonLexer
 import widgets
 from widgets.base import InputError, Widget
 
-from . import models, offline, runtime
+from . import guard, models, offline, runtime
 from .config import SiteConfig, load_config
 from .content import Article, Directive, read_article, to_mathml
 from .errors import BuildError
@@ -68,16 +68,18 @@ def template_env(paths: Paths) -> jinja2.Environment:
 class DirectiveRenderer:
     """Turns each directive of an article into HTML; numbers widgets on the page."""
 
-    def __init__(self, env: jinja2.Environment, slug: str):
+    def __init__(self, env: jinja2.Environment, slug: str, code_packages: frozenset[str] | None = None):
         self.env, self.slug, self.count = env, slug, 0
+        # ::: code shows the site's own packages only (those of the pysrc/ beside this generator)
+        self.code_packages = code_packages or guard.site_packages(Path(__file__).resolve().parent.parent)
 
     def __call__(self, d: Directive) -> str:
         if d.kind == "widget":
             return self.widget(d)
         if d.kind == "code":
-            return code_block(d)
+            return code_block(d, self.code_packages)
         if d.kind == "math":
-            return to_mathml(d.name, display="block")
+            return to_mathml(d.name, display="block", where=d.where)
         raise BuildError(f"unknown directive '::: {d.kind}'; the directives are "
                          "'::: widget NAME name=value ...', '::: image PATH alt=\"...\"', "
                          "'::: code MODULE.FUNCTION' and a display formula between two '$$' lines.", d.where)
@@ -102,15 +104,27 @@ def controls_of(w: Widget) -> list:
     return [p for p in w.params if p.control != "none"]
 
 
-def code_block(d: Directive) -> str:
+def code_block(d: Directive, packages: frozenset[str]) -> str:
     module_name, _, attr = d.name.rpartition(".")
+    # Checked before the import: importing a module runs it (unittest.__main__ ran unittest).
+    own = f"the site's own modules ({', '.join(sorted(packages))})"
+    if not allowed_code(module_name, attr, packages):
+        raise BuildError(f"'::: code' shows {own} only; {d.name!r} is not one of them.", d.where)
     try:
         obj = getattr(importlib.import_module(module_name), attr)
+        origin = inspect.getmodule(obj)
+        if origin is None or not guard.allowed_code_module(origin.__name__, packages):
+            raise BuildError(f"'::: code' shows {own} only; {d.name!r} comes from elsewhere.", d.where)
         source = inspect.getsource(obj)
     except (ImportError, AttributeError, TypeError, ValueError, OSError):
         raise BuildError(f"cannot show the code of {d.name!r}: name a function or class as "
                          "MODULE.NAME, for example 'sampling.apply_top_p'.", d.where) from None
     return highlight(source, PythonLexer(), HtmlFormatter(cssclass="highlight", wrapcode=True))
+
+
+def allowed_code(module_name: str, attr: str, packages: frozenset[str]) -> bool:
+    return (guard.allowed_code_module(module_name, packages) and attr.isidentifier()
+            and all(part.isidentifier() for part in module_name.split(".")))
 
 
 def pygments_css() -> str:
@@ -152,12 +166,21 @@ def article_facts() -> dict:
     return facts.compute()
 
 
+def article_context(config: SiteConfig, facts: dict) -> dict:
+    """What an article's {{ ... }} may read: the facts and the settings, as text (never objects
+    with methods, such as the widget folder's Path)."""
+    settings = {"title": config.title, "description": config.description, "author": config.author,
+                "base_url": config.base_url, "offline_zip": config.offline_zip}
+    return {"facts": facts, "site": settings}
+
+
 def gather_articles(paths: Paths, env: jinja2.Environment, context: dict,
                     drafts: bool = False) -> list[Article]:
     sources = sorted(paths.content.glob("*.md"))
     if not sources:
         raise BuildError("there is no article: add a Markdown file to content/.", "content/")
-    articles = [read_article(p, paths.shown(p), context, DirectiveRenderer(env, p.stem))
+    packages = guard.site_packages(paths.pysrc)
+    articles = [read_article(p, paths.shown(p), context, DirectiveRenderer(env, p.stem, packages))
                 for p in sources]
     articles = [a for a in articles if drafts or not a.meta["draft"]]  # drafts only in the preview
     return sorted(articles, key=lambda a: (a.meta["date"], a.slug), reverse=True)
@@ -185,6 +208,7 @@ def build_site(root: Path, out: Path, content: Path | None = None, drafts: bool 
     replacing out only when everything went well."""
     paths = Paths(root, content or root / "content")
     config = load_config(paths.content)
+    guard.check_content_folder(paths.content, config.offline_zip)
     known, modules = dict(widgets.REGISTRY), set(sys.modules)
     try:
         extra = load_extra_widgets(config.widgets, paths)
@@ -213,7 +237,7 @@ def render_site(paths: Paths, config: SiteConfig,
                 drafts: bool = False) -> tuple[dict[str, str], dict[str, Path]]:
     """Every page as text and every content file, checked, before anything is written."""
     env = template_env(paths)
-    articles = gather_articles(paths, env, {"facts": article_facts(), "site": config}, drafts)
+    articles = gather_articles(paths, env, article_context(config, article_facts()), drafts)
     files = content_files(paths, config)
     sources = {a.url: (a.source, (paths.content / f"{a.slug}.md").read_text(encoding="utf-8"),
                        a.body_html) for a in articles}

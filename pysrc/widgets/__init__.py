@@ -75,12 +75,28 @@ def reply_for(request: dict) -> dict:
     return {**reply, "type": "view", "html": view.html, "summary": view.summary, "state": dict(view.state)}
 
 
+# Integers longer than this stay text for the parameters' own checks to refuse: Python will not
+# read more than 4,300 digits (ValueError) and float() overflows past 309.
+MAX_INT_DIGITS = 400
+
+
+def _number_or_text(digits: str) -> int | str:
+    return int(digits) if len(digits) <= MAX_INT_DIGITS else digits
+
+
 def handle(message: str) -> str:
-    """One JSON request in, one JSON reply out (see site_templates/static/protocol.js)."""
+    """One JSON request in, one JSON reply out (see site_templates/static/protocol.js). It always
+    replies: "invalid" for a value it cannot take, "error" for what is not a request at all."""
     try:
-        request = json.loads(message)
-    except json.JSONDecodeError:
+        request = json.loads(message, parse_int=_number_or_text)
+    except RecursionError:
+        return json.dumps({"id": None, "type": "invalid", "param": "",
+                           "message": "The request is nested too deeply."})
+    except ValueError:   # JSONDecodeError among them
         return json.dumps({"id": None, "type": "error", "message": "The request was not JSON."})
     if not isinstance(request, dict):
         return json.dumps({"id": None, "type": "error", "message": "The request was not an object."})
-    return json.dumps(reply_for(request))
+    try:
+        return json.dumps(reply_for(request))
+    except Exception as problem:   # never a traceback instead of a reply
+        return json.dumps({"id": None, "type": "error", "message": f"No reply could be made ({type(problem).__name__})."})

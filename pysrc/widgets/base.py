@@ -84,10 +84,9 @@ class Number(Param):
                 return None
             raise InputError(self.name, f"{self.label} needs a value: {self.accepted()}.")
         value = to_number(raw)
-        if value is None or not math.isfinite(value) or (self.integer and value != int(value)):
-            raise InputError(self.name, f"{self.label} takes {self.accepted()}; got {raw!r}.")
-        if not self.min <= value <= self.max:
-            raise InputError(self.name, f"{self.label} takes {self.accepted()}; got {raw!r}.")
+        if (value is None or not math.isfinite(value) or (self.integer and value != int(value))
+                or not self.min <= value <= self.max):
+            raise InputError(self.name, f"{self.label} takes {self.accepted()}; got {shown(raw)}.")
         return int(value) if self.integer else float(value)
 
 
@@ -141,14 +140,24 @@ class Button(Param):
 
 
 def to_number(raw: Any) -> float | None:
+    """A float, or None when raw is not a number; too large a number is infinite, which every
+    Number refuses (float(10**400) raises OverflowError; str() of a 5,000-digit int, ValueError)."""
     if isinstance(raw, bool):
         return None
-    if isinstance(raw, (int, float)):
-        return float(raw)
     try:
+        if isinstance(raw, (int, float)):
+            return float(raw)
         return float(str(raw).strip())
+    except OverflowError:
+        return math.inf
     except ValueError:
         return None
+
+
+def shown(raw: Any) -> str:
+    """A value as a message quotes it: repr, cut short (a reader may send 5,000 digits)."""
+    text = repr(raw) if not isinstance(raw, int) or abs(raw) < 10 ** 40 else "a number that large"
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def fmt_bound(x: float) -> str:

@@ -7,6 +7,14 @@
 // same build. A new build is a new sw.js; the browser installs it beside the old one and it
 // takes over once no open page uses the old one (the default lifecycle, no skipWaiting), then
 // deletes the old cache. Readers see a new build from their next visit after it was downloaded.
+//
+// Pages of another build never get this build's files:
+// - A navigation to a page this build does not list (a page only a newer deploy has) goes to
+//   the network, and the page it makes is marked foreign: every request it, or a worker it
+//   starts, makes goes to the network too, never to this build's cache. The marks are kept in
+//   the cache, since the browser stops an idle service worker and its memory with it.
+// - No clients.claim(): a page open before this worker took over was loaded without it, maybe
+//   from another build, and keeps loading its files from the network until it is reloaded.
 "use strict";
 
 const PRECACHE = null;  // written by the build (offline.py)
@@ -15,6 +23,9 @@ const SCOPE = new URL(self.registration.scope);
 const CACHE_PREFIX = "nextword " + SCOPE.pathname + " ";
 const CACHE = CACHE_PREFIX + PRECACHE.build;
 const PATHS = new Set(PRECACHE.files.map(([path]) => path));
+// Where the ids of foreign clients are kept, in this build's cache: not a file of the site.
+const FOREIGN = new URL("?service-worker-foreign-clients", SCOPE);
+const KEEP_FOREIGN = 256;
 
 self.addEventListener("install", (event) => {
   event.waitUntil(precache().catch(async (error) => {
@@ -24,14 +35,33 @@ self.addEventListener("install", (event) => {
 });
 
 self.addEventListener("activate", (event) => {
-  event.waitUntil(deleteOtherBuilds().then(() => self.clients.claim()));
+  event.waitUntil(deleteOtherBuilds());
 });
 
 self.addEventListener("fetch", (event) => {
-  const path = precachedPath(event.request);
-  if (path !== null) event.respondWith(fromCache(path, event.request));
-  // Anything else (the download, other sites of the origin) goes to the network as usual.
+  const request = event.request;
+  if (!inScope(request)) return;      // the download, other sites of the origin: the network as usual
+  const path = precachedPath(request.url);
+  if (request.mode === "navigate") {
+    if (path !== null) return event.respondWith(fromCache(path, request, event.resultingClientId));
+    event.waitUntil(markForeign(event.resultingClientId));   // a page of another build
+    return;
+  }
+  // A worker's script is looked at even when unlisted: a worker a foreign page starts is foreign.
+  if (path === null && !["worker", "sharedworker"].includes(request.destination)) return;
+  event.respondWith(forClient(event, path));
 });
+
+// A request of a page or worker: from this build's cache if the client is this build's.
+async function forClient(event, path) {
+  const foreignClient = await isForeign(event.clientId).catch(() => true);  // unsure: the network
+  if (foreignClient) {
+    // A worker that a foreign page starts is foreign too, and so is everything it loads.
+    if (event.resultingClientId) await markForeign(event.resultingClientId).catch(() => {});
+    return fetch(event.request);
+  }
+  return path === null ? fetch(event.request) : fromCache(path, event.request, null);
+}
 
 async function precache() {
   const cache = await caches.open(CACHE);
@@ -57,18 +87,58 @@ async function deleteOtherBuilds() {
     .map((name) => caches.delete(name)));
 }
 
-// The precached path a GET request asks for ("" and folders mean their index.html), else null.
-function precachedPath(request) {
-  if (request.method !== "GET") return null;
+function inScope(request) {
   const url = new URL(request.url);
-  if (url.origin !== SCOPE.origin || !url.pathname.startsWith(SCOPE.pathname)) return null;
-  let path = url.pathname.slice(SCOPE.pathname.length);
+  return request.method === "GET" && url.origin === SCOPE.origin && url.pathname.startsWith(SCOPE.pathname);
+}
+
+// The precached path an address in scope names ("" and folders mean their index.html), else null.
+function precachedPath(url) {
+  let path = new URL(url).pathname.slice(SCOPE.pathname.length);
   if (path === "" || path.endsWith("/")) path += "index.html";
   return PATHS.has(path) ? path : null;
 }
 
-async function fromCache(path, request) {
+async function fromCache(path, request, resultingClientId) {
   const cached = await caches.match(new URL(path, SCOPE), { cacheName: CACHE });
-  // Missing only if the browser evicted the cache: then the network, as if there were no worker.
-  return cached || fetch(request);
+  if (cached) return cached;
+  // Missing only if the browser evicted the cache: then the network, as if there were no worker;
+  // a page so fetched may be of another build, so it is foreign.
+  if (resultingClientId) await markForeign(resultingClientId).catch(() => {});
+  return fetch(request);
+}
+
+// The foreign clients' ids, read once from the cache; every change goes through one queue.
+let foreign = null;
+let queue = Promise.resolve();
+
+function withForeign(change) {
+  queue = queue.then(async () => {
+    if (foreign === null) {
+      const kept = await caches.match(FOREIGN, { cacheName: CACHE });
+      foreign = new Set(kept ? await kept.json() : []);
+    }
+    return change(foreign);
+  });
+  const result = queue;
+  queue = queue.catch(() => {});
+  return result;
+}
+
+// resultingClientId names the client a navigation or a worker's script makes (every browser
+// since 2022), so a foreign client is marked before it makes any request of its own.
+function isForeign(id) {
+  return id ? withForeign((ids) => ids.has(id)) : Promise.resolve(false);
+}
+
+function markForeign(id) {
+  if (!id) return Promise.resolve();
+  return withForeign(async (ids) => {
+    ids.add(id);
+    // The newest only: an id is never reused, and clients.matchAll() does not list dedicated
+    // workers, so it cannot tell which ids are gone.
+    for (const old of ids) if (ids.size > KEEP_FOREIGN) ids.delete(old);
+    const cache = await caches.open(CACHE);
+    await cache.put(FOREIGN, new Response(JSON.stringify([...ids]), { headers: { "Content-Type": "application/json" } }));
+  });
 }
