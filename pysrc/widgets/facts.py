@@ -18,7 +18,7 @@ import sampling
 from .charts import count, percent
 from .draw import counts_of, drawn_ids
 from .examples import EXAMPLES, GPT2_VOCABULARY, Example
-from .base import REGISTRY
+from widgetkit import REGISTRY
 from .listing import HEAD
 
 # Holtzman, Buys, Du, Forbes, Choi, "The Curious Case of Neural Text Degeneration",

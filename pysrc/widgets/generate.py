@@ -30,7 +30,7 @@ import sampling
 from ngram.decoding import method_params, sampling_settings
 from ngram.tokens import EOS, token_pieces
 
-from .base import Button, Choice, Number, Text, View, widget
+from widgetkit import Button, Choice, Number, Text, View, widget
 from .charts import Row, count, note, percent, prob_table, rest_label, stats
 from .words import quoted
 
