@@ -24,17 +24,20 @@ def parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
         command.add_argument("--content", type=Path, default=None,
                              help="the folder of articles (default: content/)")
         command.add_argument("--out", type=Path, default=None, help="where to write (default: _site/)")
+        command.add_argument("--cache", type=Path, default=None,
+                             help="where work is kept between builds (default: .cache/)")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--host", default="127.0.0.1")
     commands.add_parser("test", help="run every test (extra arguments go to pytest)")
     return parser.parse_known_args(argv)
 
 
-def build(root: Path, content: Path | None = None, out: Path | None = None) -> bool:
+def build(root: Path, content: Path | None = None, out: Path | None = None,
+          cache: Path | None = None) -> bool:
     started = time.perf_counter()
     out = (out or root / "_site").resolve()
     try:
-        build_site(root, out, content.resolve() if content else None)
+        build_site(root, out, content.resolve() if content else None, cache.resolve() if cache else None)
     except BuildError as problem:
         print(f"Build failed, _site/ left as it was.\n{problem}", file=sys.stderr)
         return False
@@ -107,7 +110,7 @@ def main(root: Path, argv: list[str]) -> int:
         print(f"Unknown arguments: {' '.join(extra)}. See `python3 build.py --help`.", file=sys.stderr)
         return 2
     if args.command == "build":
-        return 0 if build(root, args.content, args.out) else 1
+        return 0 if build(root, args.content, args.out, args.cache) else 1
     if args.command == "serve":
         return serve(root, args.host, args.port, args.content, args.out)
     return test(root, extra)

@@ -36,9 +36,10 @@ ZIP_DATE = (1980, 1, 1, 0, 0, 0)         # the earliest date a zip can hold: no 
 KEEP_ENCODED_FROM = 1 << 20              # bytes: Pyodide's big files, the same in every build
 
 
-def add_offline_files(site: Path, cache: Path, zip_name: str) -> None:
+def add_offline_files(site: Path, cache: Path, zip_name: str | None) -> None:
     """Write the file:// bundle, the service worker and the download into a built site, in
-    that order: the service worker lists what is there before the download exists."""
+    that order: the service worker lists what is there before the download exists. Without
+    zip_name the download is left out (the preview makes it when it is asked for)."""
     bundle = site / BUNDLE
     bundle.parent.mkdir(exist_ok=True)
     bundle.write_text(runtime_bundle(site, cache), encoding="utf-8")
@@ -46,6 +47,11 @@ def add_offline_files(site: Path, cache: Path, zip_name: str) -> None:
     source = template.read_text(encoding="utf-8")
     template.unlink()
     (site / SERVICE_WORKER).write_text(service_worker(site, source), encoding="utf-8")
+    if zip_name:
+        write_offline_zip(site, zip_name)
+
+
+def write_offline_zip(site: Path, zip_name: str) -> None:
     (site / zip_name).write_bytes(offline_zip(site, Path(zip_name).stem))
 
 

@@ -1,8 +1,9 @@
-"""The article's widgets: pure view functions from parameters to SVG/HTML.
+"""The widget framework every site ships: parameters, views, the registry, the protocol.
 
-`handle` is the only entry point the browser's worker calls: it takes one JSON
-request of the page's protocol and returns one JSON reply. It can only run the
-view functions registered here, never Python source sent by the page.
+A site's widget modules register their widgets here (`widget`, from `widgetkit.base`).
+`handle` is the only entry point the browser's worker calls: it takes one JSON request of
+the page's protocol and returns one JSON reply. It can only run the view functions
+registered here, never Python source sent by the page.
 """
 from __future__ import annotations
 
@@ -10,16 +11,17 @@ import importlib
 import json
 import pkgutil
 
-from widgetkit import REGISTRY, InputError, View, Widget
+from .base import (REGISTRY, Button, Choice, InputError, Number, Param, Text, View, Widget,
+                   WidgetError, widget)
 
-__all__ = ["REGISTRY", "InputError", "View", "Widget", "handle", "load", "render"]
+__all__ = ["REGISTRY", "Button", "Choice", "InputError", "Number", "Param", "Text", "View",
+           "Widget", "WidgetError", "handle", "import_widgets", "load", "render", "widget"]
 
 # Which module registers each widget ({widget name: module name}). The build writes it into the
-# browser's wheel (sitegen.site.widget_index), so that the browser imports only the modules of
-# the widgets it draws, each when first asked: the first figure on a page goes live without
-# waiting for the others' imports (nor the language model's). Without it (the build, the tests)
-# every module of this package is imported now, as an author adds a widget by adding a file,
-# here or in the folder the site's config names (copied in by the build).
+# browser's wheel beside this file (sitegen.site), so that the browser imports only the modules
+# of the widgets it draws, each when first asked: the first figure on a page goes live without
+# waiting for the others' imports. Without it (the build, the tests), whoever draws imports the
+# site's widget modules first (`import_widgets`).
 INDEX_FILE = "index.json"
 
 
@@ -30,26 +32,32 @@ def _read_index() -> dict[str, str] | None:
         return None
 
 
-def load_all() -> None:
-    for name in sorted(m.name for m in pkgutil.iter_modules(__path__)):
-        importlib.import_module(f"{__name__}.{name}")
-
-
 INDEX = _read_index()
-if INDEX is None:
-    load_all()
+
+
+def import_widgets(names: list[str], skip: frozenset[str] = frozenset()) -> list[str]:
+    """Import the modules named (a package: each of its modules, except those in `skip`),
+    which register their widgets; return the names of the modules imported, in order."""
+    done = []
+    for name in names:
+        module = importlib.import_module(name)
+        done.append(name)
+        if hasattr(module, "__path__"):
+            for sub in sorted(m.name for m in pkgutil.iter_modules(module.__path__)):
+                full = f"{name}.{sub}"
+                if full not in skip:
+                    importlib.import_module(full)
+                    done.append(full)
+    return done
 
 
 def load(name: str) -> Widget:
     """The widget `name`, importing its module first if need be (raises InputError if none)."""
-    if name not in REGISTRY:
-        if INDEX is not None and name in INDEX:
-            importlib.import_module(INDEX[name])
-        else:
-            load_all()
+    if name not in REGISTRY and INDEX is not None and name in INDEX:
+        importlib.import_module(INDEX[name])
     if name not in REGISTRY:
         raise InputError("widget", f"there is no widget {name!r}; the widgets are "
-                                   f"{', '.join(sorted(REGISTRY))}.")
+                                   f"{', '.join(sorted(INDEX or REGISTRY))}.")
     return REGISTRY[name]
 
 

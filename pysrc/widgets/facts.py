@@ -168,7 +168,7 @@ def sampling_facts() -> dict:
     }
 
 
-# -- The real model: its corpus and the decoding comparison (sitegen/models.py makes both) --
+# -- The real model: its corpus and the decoding comparison (ngram/prepare.py makes both) --
 
 def generation_facts(comparison: ngram.Comparison) -> dict:
     """Numbers about the n-gram model and its decoding table, for "Seeing it happen".

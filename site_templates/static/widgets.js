@@ -1,5 +1,5 @@
 // Page glue: starts the Python worker, sends each widget's control state, shows the views.
-// All drawing is done by Python (widgets.handle); this file only moves messages and text.
+// All drawing is done by Python (widgetkit.handle); this file only moves messages and text.
 // Protocol: the top of worker.js. Contract for tests: data-widget, data-stage = static|loading|ready|failed.
 "use strict";
 

@@ -1,5 +1,5 @@
 // The Python worker: owns Pyodide, answers the page's requests.
-// It runs only widgets.handle(), which draws registered widgets; it never runs code sent by the page.
+// It runs only widgetkit.handle(), which draws registered widgets; it never runs code sent by the page.
 //
 // Messages, page -> worker:
 //   {type: "bytes", port}                    over HTTP, sent first: the MessagePort on which the
@@ -15,7 +15,7 @@
 //   {type: "stage", stage, message?, figure?}   downloading | unpacking | starting | ready |
 //                                            failed; for every figure, or only for the page's
 //                                            figure number `figure` (its index in "page")
-//   {type: "reply", reply}                   widgets.handle's answer to one render: its id and
+//   {type: "reply", reply}                   widgetkit.handle's answer to one render: its id and
 //                                            type (view | invalid | error) and what goes with it
 //
 // Two ways to start. Over HTTP this file is the worker's script and loads Pyodide from the site's
@@ -72,7 +72,7 @@ async function boot() {
   post({ type: "stage", stage: "starting" });
   install(pyodide, await prepared.wheels);
   performance.mark("python:installed");
-  handle = pyodide.pyimport("widgets").handle;
+  handle = pyodide.pyimport("widgetkit").handle;
   performance.mark("python:ready");
 }
 

@@ -1,4 +1,6 @@
-"""The generation widget's model and the decoding comparison, made once per machine.
+"""The article's build step: the generation widget's model and the decoding comparison,
+made once per machine. Build-time only (content/site.yml names it under `build:`, which
+keeps it out of the browser's wheel).
 
 Both depend only on the documentation of the Python running the build (the
 corpus) and on the sources of the `ngram` and `sampling` packages. So they are
@@ -7,7 +9,7 @@ build pays (about 10 s to clean the corpus and train, a minute or so for the
 table), every later build and test reads two files. Training and the table are
 deterministic, so two builds of the same sources still give the same bytes.
 
-`prepare` hands both to the `ngram` package (`ngram.default_model()` and
+`prepare(cache)` hands both to the `ngram` package (`ngram.default_model()` and
 `ngram.default_comparison()` then work for the widget views and the article's
 facts) and returns the model's bytes as the file the build adds to the site's wheel.
 """
@@ -39,7 +41,7 @@ KEEP_ENTRIES = 4  # cache entries of each kind kept, newest first
 def prepare(cache: Path) -> dict[str, bytes]:
     """Hand the model and the comparison to `ngram`, made or read from the cache;
     return the files the site's wheel must carry, by their path in it."""
-    folder = cache / "ngram"
+    folder = cache / "ngram"   # this step's own corner of the build's cache
     model_key = digest(corpus_digest(), *package_sources(ngram, MODEL_SOURCES))
     data, model_facts = cached_model(folder, model_key)
     ngram.use_model_bytes(data)
