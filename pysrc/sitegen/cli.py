@@ -5,13 +5,12 @@ import argparse
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 from . import browser
 from .errors import BuildError
-from .serve import PreviewStatus, make_server, watch
+from .preview import serve
 from .site import build_site
 
 
@@ -43,39 +42,6 @@ def build(root: Path, content: Path | None = None, out: Path | None = None,
         return False
     print(f"Built {out.name}/ in {time.perf_counter() - started:.1f} s.")
     return True
-
-
-def rebuild(root: Path, options: list[str], status: PreviewStatus) -> None:
-    """Build in a fresh process, so edited Python in pysrc/ is imported anew."""
-    done = subprocess.run([sys.executable, str(root / "build.py"), "build", *options], cwd=root,
-                          capture_output=True, text=True)
-    print((done.stdout + done.stderr).strip(), flush=True)
-    status.update(error="" if done.returncode == 0 else done.stderr.strip())
-
-
-def serve(root: Path, host: str, port: int, content: Path | None, out: Path | None) -> int:
-    if not build(root, content, out):
-        return 1
-    site = (out or root / "_site").resolve()
-    options = [*(["--content", str(content.resolve())] if content else []),
-               *(["--out", str(site)] if out else [])]
-    status = PreviewStatus()
-    try:
-        server = make_server(site, host, port, status)
-    except OSError as problem:
-        print(f"Cannot serve on {host}:{port} ({problem.strerror}): choose another port with --port.",
-              file=sys.stderr)
-        return 1
-    folders = [content or root / "content", root / "pysrc", root / "site_templates"]
-    threading.Thread(target=watch, args=(folders, lambda: rebuild(root, options, status)),
-                     daemon=True).start()
-    print(f"Serving {site.name}/ on http://{host}:{port}/  (rebuilds when content/, pysrc/ or "
-          "site_templates/ change; Ctrl+C stops)", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        print()
-    return 0
 
 
 def install_firefox_driver(root: Path) -> str | None:
@@ -112,5 +78,5 @@ def main(root: Path, argv: list[str]) -> int:
     if args.command == "build":
         return 0 if build(root, args.content, args.out, args.cache) else 1
     if args.command == "serve":
-        return serve(root, args.host, args.port, args.content, args.out)
+        return serve(root, args.host, args.port, args.content, args.out, args.cache)
     return test(root, extra)

@@ -70,10 +70,22 @@ def template_env(paths: Paths) -> jinja2.Environment:
 class DirectiveRenderer:
     """Turns each directive of an article into HTML; numbers widgets on the page."""
 
-    def __init__(self, env: jinja2.Environment, slug: str, config: SiteConfig):
+    def __init__(self, env: jinja2.Environment, slug: str, config: SiteConfig, memo: dict | None = None):
         self.env, self.slug, self.config, self.count = env, slug, config, 0
+        self.memo = {} if memo is None else memo
 
     def __call__(self, d: Directive) -> str:
+        """A directive's HTML. Views are pure functions of their parameters, so a preview keeps
+        what it drew (`memo`, emptied when the site's Python or the templates change)."""
+        uid = f"{self.slug}-w{self.count + 1}" if d.kind == "widget" else ""
+        key = (d.kind, d.name, tuple(sorted(d.params.items())), uid)
+        if key not in self.memo:
+            self.memo[key] = self.render(d)
+        elif d.kind == "widget":
+            self.count += 1
+        return self.memo[key]
+
+    def render(self, d: Directive) -> str:
         if d.kind == "widget":
             return self.widget(d)
         if d.kind == "code":
@@ -130,6 +142,9 @@ class Reuse:
     def __init__(self):
         self.code: SiteCode | None = None
         self.articles: dict[Path, tuple[str, Article]] = {}
+        self.env: jinja2.Environment | None = None   # compiled templates (reloaded when edited)
+        self.fragments: dict = {}   # each directive's HTML, by what it depends on
+        self.templates = ""         # the templates' digest the fragments were made with
 
     def site_code(self, config: SiteConfig, paths: Paths) -> SiteCode:
         """The site's Python, imported again only when its sources or declarations changed."""
@@ -145,6 +160,7 @@ class Reuse:
             self.code.close()
             self.code = None
         self.articles.clear()
+        self.fragments.clear()
 
 
 def gather_articles(paths: Paths, env: jinja2.Environment, context: dict, config: SiteConfig,
@@ -161,7 +177,8 @@ def gather_articles(paths: Paths, env: jinja2.Environment, context: dict, config
         kept = reuse.articles.get(path) if reuse else None
         if kept is None or kept[0] != key:
             kept = key, read_article(path, paths.shown(path), context,
-                                     DirectiveRenderer(env, path.stem, config))
+                                     DirectiveRenderer(env, path.stem, config,
+                                                       reuse.fragments if reuse else None))
             if reuse:
                 reuse.articles[path] = kept
         articles.append(kept[1])
@@ -232,8 +249,14 @@ def render_site(paths: Paths, config: SiteConfig, code: SiteCode,
                 reuse: Reuse | None) -> tuple[dict[str, str], dict[str, Path]]:
     """Every page as text and every content file, checked, before anything is written."""
     env = template_env(paths)
+    if reuse:
+        reuse.env = env = reuse.env or env
     site_yml = paths.content / "site.yml"
-    depends = "|".join([code.key, tree_digest([paths.templates]),
+    templates = tree_digest([paths.templates])
+    if reuse and reuse.templates != templates:
+        reuse.fragments.clear()
+        reuse.templates = templates
+    depends = "|".join([code.key, templates,
                         site_yml.read_text(encoding="utf-8") if site_yml.exists() else "",
                         tree_digest([paths.content], skip=(".md",))])
     articles = gather_articles(paths, env, {"facts": code.facts, "site": config}, config, reuse, depends)
