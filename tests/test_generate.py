@@ -230,7 +230,7 @@ TINY = ngram.clean_text("The value of an object is stored in the object. The typ
 def tiny_corpus():
     """ngram.prepare on a corpus of five sentences, so a test can make a cache from nothing."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(prepare, "corpus_digest", lambda: "tiny")
+        patch.setattr(prepare, "corpus_digest", lambda folder=None: "tiny")
         patch.setattr(ngram, "corpus_text", lambda: TINY)
         patch.setattr(ngram, "held_out_text", lambda: TINY)
         patch.setattr(ngram, "corpus_info", lambda: {"words": 40})

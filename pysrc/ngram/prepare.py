@@ -19,13 +19,15 @@ import functools
 import hashlib
 import json
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import ngram
 import sampling
-from ngram.corpus import raw_documents
+from ngram.corpus import _stdlib_modules, raw_documents
+from pydoc_data import topics as pydoc_topics
 
 # The comparison of decoding methods (after Holtzman et al. 2020, Table 1): the
 # beginnings of held-out sentences, each continued once by every method, for as
@@ -42,7 +44,7 @@ def prepare(cache: Path) -> dict[str, bytes]:
     """Hand the model and the comparison to `ngram`, made or read from the cache;
     return the files the site's wheel must carry, by their path in it."""
     folder = cache / "ngram"   # this step's own corner of the build's cache
-    model_key = digest(corpus_digest(), *package_sources(ngram, MODEL_SOURCES))
+    model_key = digest(corpus_digest(folder), *package_sources(ngram, MODEL_SOURCES))
     data, model_facts = cached_model(folder, model_key)
     ngram.use_model_bytes(data)
     table_key = digest(model_key, json.dumps(TABLE_SETTINGS, sort_keys=True),
@@ -53,10 +55,21 @@ def prepare(cache: Path) -> dict[str, bytes]:
 
 
 @functools.lru_cache(maxsize=1)
-def corpus_digest() -> str:
-    """A hash of the documentation the corpus is cleaned from (it does not change while
-    a process runs, so one reading per process is enough: about a second)."""
-    return digest(*raw_documents())
+def corpus_digest(folder: Path | None = None) -> str:
+    """A hash of the documentation the corpus is cleaned from. Reading it takes half a second
+    or more, so the hash is kept in the cache (when given a folder) under a key made of the
+    documentation files' names, sizes and dates, which a listing gives in a few milliseconds:
+    a preview runs this step again after each edit to the site's Python."""
+    if folder is None:
+        return digest(*raw_documents())
+    files = [*_stdlib_modules(), Path(pydoc_topics.__file__)]
+    stamp = digest(sys.version, *(f"{p}|{p.stat().st_size}|{p.stat().st_mtime_ns}" for p in files))
+    kept = folder / f"corpus-{stamp}.txt"
+    if kept.exists():
+        return kept.read_text(encoding="utf-8").strip()
+    value = digest(*raw_documents())
+    remember(folder, kept.name, value.encode("utf-8"), "corpus-*.txt")
+    return value
 
 
 def package_sources(package, names: tuple[str, ...] | None = None) -> list[str]:

@@ -41,10 +41,13 @@ KEEP_ENCODED_FROM = 1 << 20              # bytes: Pyodide's big files, the same 
 def add_offline_files(site: Path, cache: Path, zip_name: str | None) -> None:
     """Write the file:// bundle, the service worker and the download into a built site, in
     that order: the service worker lists what is there before the download exists. Without
-    zip_name the download is left out (the preview makes it when it is asked for)."""
-    bundle = site / BUNDLE
-    bundle.parent.mkdir(exist_ok=True)
-    write_runtime_bundle(site, cache, bundle)
+    zip_name the download and the bundle (which only the download and pages opened from disk
+    use, and which the service worker does not list) are left out: the preview makes them when
+    they are asked for."""
+    if zip_name:
+        bundle = site / BUNDLE
+        bundle.parent.mkdir(exist_ok=True)
+        write_runtime_bundle(site, cache, bundle)
     template = site / SERVICE_WORKER_SOURCE     # moved to the top: its scope is its folder
     source = template.read_text(encoding="utf-8")
     template.unlink()

@@ -10,6 +10,7 @@ reuses it as it is, and only an edit to the site's Python makes a new one.
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import hashlib
 import json
@@ -231,7 +232,10 @@ def leave_out(wheel: Path, unused: re.Pattern) -> None:
 
 def build_app_wheel(files: dict[str, bytes], out_dir: Path) -> Path:
     """The site's own Python as a reproducible wheel. files: every file by its path in the
-    wheel (sitecode.SiteCode.wheel_files: sources, and files the build steps made)."""
+    wheel (sitecode.SiteCode.wheel_files: sources, and files the build steps made). Built by
+    hatchling in this process (a new process would cost a second of start-up on each edit)."""
+    from hatchling.builders.wheel import WheelBuilder
+
     tops = sorted({name.split("/")[0] for name in files})
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "source"
@@ -240,10 +244,49 @@ def build_app_wheel(files: dict[str, bytes], out_dir: Path) -> Path:
             (source / name).write_bytes(data)
         (source / "pyproject.toml").write_text(WHEEL_PROJECT.format(
             name=APP_DISTRIBUTION, tops=json.dumps(tops)), encoding="utf-8")
-        run([sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(out_dir)],
-            "building the site's wheel", cwd=source, env=REPRODUCIBLE_ENV)
-    (wheel,) = out_dir.glob("*.whl")
-    return wheel
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with reproducible_environment():
+            try:
+                (built,) = WheelBuilder(str(source)).build(directory=str(out_dir), versions=["standard"])
+            except Exception as problem:
+                raise BuildError(f"building the site's wheel failed: {type(problem).__name__}: {problem}") from None
+    return Path(built)
+
+
+@contextlib.contextmanager
+def reproducible_environment():
+    """SOURCE_DATE_EPOCH set while the wheel is built and compiled in this process: fixed zip
+    dates, and bytecode checked by hash rather than by the time of the build."""
+    before = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = REPRODUCIBLE_ENV["SOURCE_DATE_EPOCH"]
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = before
+
+
+def add_wheel_to_lock(lock: Path, wheel: Path) -> None:
+    """`pyodide lockfile add-wheels`, in this process: the wheel's entry (its imports and
+    dependencies, read from the plain wheel) added to the lock."""
+    from pyodide_lock import PyodideLockSpec
+    from pyodide_lock.utils import add_wheels_to_spec
+
+    spec = add_wheels_to_spec(PyodideLockSpec.from_json(lock), [wheel], base_path=wheel.parent)
+    spec.to_json(lock)
+
+
+def py_compile_wheel(wheel: Path) -> Path:
+    """`pyodide py-compile` of one wheel, in this process; returns the compiled wheel (its name
+    says cp312), with fixed zip dates."""
+    from pyodide_build._py_compile import _py_compile_archive
+
+    with reproducible_environment():
+        compiled = _py_compile_archive(wheel, keep=False, verbose=False)
+    normalize_zip(compiled)
+    return compiled
 
 
 WHEEL_PROJECT = """# Made by the build (sitegen/runtime.py) for the site's wheel.
@@ -294,12 +337,10 @@ def make_runtime(cache: Path, files: dict[str, bytes], kept: Path) -> None:
             wheel = build_app_wheel(files, Path(tmp) / "wheel")
             # add-wheels reads the dependencies and imports from the plain wheel (it refuses the
             # compiled one's cp312 tag); the lock entry is then pointed at the compiled wheel.
-            run(pyodide_cli("lockfile", "add-wheels", "--input", str(lock), "--output", str(lock),
-                            "--base-path", str(wheel.parent), str(wheel)), "pyodide lockfile add-wheels")
-            modules = standard_imports(wheel)
-            py_compile(wheel, "pyodide py-compile (site wheel)")
-            (compiled,) = wheel.parent.glob("*.whl")
-            shutil.copy(compiled, dest / compiled.name)
+            add_wheel_to_lock(lock, wheel)
+            with standard_imports(wheel) as modules:   # runs in another process meanwhile
+                compiled = py_compile_wheel(wheel)
+                shutil.copy(compiled, dest / compiled.name)
         point_lock_at(lock, APP_DISTRIBUTION, dest / compiled.name)
         add_snapshot(dest, cache, modules)
         (staging / "third-party.json").write_text(json.dumps(third_party_manifest(dest)), encoding="utf-8")
@@ -341,19 +382,27 @@ def point_lock_at(lock_path: Path, package: str, wheel: Path) -> None:
     write_lock(lock_path, lock)
 
 
-def standard_imports(wheel: Path) -> list[str]:
+@contextlib.contextmanager
+def standard_imports(wheel: Path):
     """The standard modules the site's code imports (STANDARD_IMPORTS), found in a fresh
-    process of the build's Python with only the site's wheel, unpacked, added to its path."""
+    process of the build's Python with only the site's wheel, unpacked, added to its path. It
+    runs while the caller goes on; the list it gives is filled when the block ends."""
     with tempfile.TemporaryDirectory() as unpacked:   # as the browser installs it (a folder
         with zipfile.ZipFile(wheel) as archive:         # without __init__.py imports from there)
             archive.extractall(unpacked)
-        found = subprocess.run([sys.executable, "-c", STANDARD_IMPORTS], capture_output=True,
-                               text=True, env={**os.environ, "PYTHONPATH": unpacked})
-    if found.returncode != 0:
-        last = (found.stderr.strip().splitlines() or ["no message"])[-1]
-        raise BuildError(f"the site's Python does not import outside the build: {last}",
-                         "the site's wheel")
-    return json.loads(found.stdout)
+        process = subprocess.Popen([sys.executable, "-c", STANDARD_IMPORTS], stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True,
+                                   env={**os.environ, "PYTHONPATH": unpacked})
+        found = []
+        try:
+            yield found
+        finally:
+            out, err = process.communicate()
+        if process.returncode != 0:
+            last = (err.strip().splitlines() or ["no message"])[-1]
+            raise BuildError(f"the site's Python does not import outside the build: {last}",
+                             "the site's wheel")
+        found.extend(json.loads(out))
 
 
 def add_snapshot(runtime: Path, cache: Path, modules: list[str]) -> None:
