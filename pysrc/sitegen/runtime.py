@@ -13,6 +13,8 @@ import base64
 import contextlib
 import gzip
 import hashlib
+import importlib._bootstrap_external
+import importlib.util
 import json
 import os
 import re
@@ -278,15 +280,40 @@ def add_wheel_to_lock(lock: Path, wheel: Path) -> None:
     spec.to_json(lock)
 
 
-def py_compile_wheel(wheel: Path) -> Path:
-    """`pyodide py-compile` of one wheel, in this process; returns the compiled wheel (its name
-    says cp312), with fixed zip dates."""
-    from pyodide_build._py_compile import _py_compile_archive
+# Bytecode of the site's modules by (sha256 of the source, path in the wheel): a preview that
+# makes a new wheel after an edit compiles only the module edited.
+_COMPILED: dict[tuple[bytes, str], bytes] = {}
 
-    with reproducible_environment():
-        compiled = _py_compile_archive(wheel, keep=False, verbose=False)
-    normalize_zip(compiled)
+
+def py_compile_wheel(wheel: Path) -> Path:
+    """What `pyodide py-compile` does to a wheel, in this process: each .py becomes its .pyc,
+    checked by the source's hash (as py_compile makes it when SOURCE_DATE_EPOCH is set), other
+    files stay as they are, and the wheel's name gets the interpreter's tag (pyodide-build's own
+    function names it). Returns the compiled wheel, with fixed zip dates."""
+    from pyodide_build._py_compile import _py_compile_wheel_name
+
+    compiled = wheel.parent / _py_compile_wheel_name(wheel.name)
+    with zipfile.ZipFile(wheel) as source:
+        members = [(info.filename, source.read(info)) for info in source.infolist()
+                   if not info.filename.endswith(".pyc")]
+    wheel.unlink()
+    with zipfile.ZipFile(compiled, "w") as target:
+        for name, data in members:
+            if name.endswith(".py"):
+                name, data = name + "c", bytecode(data, name)
+            entry = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            entry.compress_type, entry.external_attr = zipfile.ZIP_DEFLATED, 0o600 << 16
+            target.writestr(entry, data, compresslevel=6)
     return compiled
+
+
+def bytecode(source: bytes, name: str) -> bytes:
+    key = (hashlib.sha256(source).digest(), name)
+    if key not in _COMPILED:
+        code = compile(source, name, "exec", dont_inherit=True)
+        _COMPILED[key] = importlib._bootstrap_external._code_to_hash_pyc(
+            code, importlib.util.source_hash(source), checked=True)
+    return _COMPILED[key]
 
 
 WHEEL_PROJECT = """# Made by the build (sitegen/runtime.py) for the site's wheel.

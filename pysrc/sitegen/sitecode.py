@@ -28,10 +28,17 @@ from .errors import BuildError
 
 
 class FreshSourceLoader(importlib.machinery.SourceFileLoader):
-    """Compiles the source every time and writes no __pycache__ into the author's folders."""
+    """Compiles the source as it is now (by its text, not its date) and writes no __pycache__
+    into the author's folders."""
+
+    compiled: dict[tuple[str, bytes], object] = {}   # code objects by path and source's hash
 
     def get_code(self, fullname):
-        return self.source_to_code(self.get_data(self.path), self.path)
+        source = self.get_data(self.path)
+        key = (self.path, hashlib.sha256(source).digest())
+        if key not in self.compiled:
+            self.compiled[key] = self.source_to_code(source, self.path)
+        return self.compiled[key]
 
     def set_data(self, path, data, *, _mode=0o666):   # never write bytecode
         return None
