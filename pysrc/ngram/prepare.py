@@ -20,13 +20,14 @@ import hashlib
 import json
 import os
 import sys
+import sysconfig
 import tempfile
 import time
 from pathlib import Path
 
 import ngram
 import sampling
-from ngram.corpus import _stdlib_modules, raw_documents
+from ngram.corpus import raw_documents
 from pydoc_data import topics as pydoc_topics
 
 # The comparison of decoding methods (after Holtzman et al. 2020, Table 1): the
@@ -57,13 +58,14 @@ def prepare(cache: Path) -> dict[str, bytes]:
 @functools.lru_cache(maxsize=1)
 def corpus_digest(folder: Path | None = None) -> str:
     """A hash of the documentation the corpus is cleaned from. Reading it takes half a second
-    or more, so the hash is kept in the cache (when given a folder) under a key made of the
-    documentation files' names, sizes and dates, which a listing gives in a few milliseconds:
-    a preview runs this step again after each edit to the site's Python."""
+    or more, and a preview runs this step again after each edit to the site's Python, so the
+    hash is kept in the cache (when given a folder) under a key that names this Python's
+    standard library: its version, its folder and that folder's date (which changes when a
+    module is added or removed), and the documentation topics' file."""
     if folder is None:
         return digest(*raw_documents())
-    files = [*_stdlib_modules(), Path(pydoc_topics.__file__)]
-    stamp = digest(sys.version, *(f"{p}|{p.stat().st_size}|{p.stat().st_mtime_ns}" for p in files))
+    stdlib, topics = Path(sysconfig.get_paths()["stdlib"]), Path(pydoc_topics.__file__)
+    stamp = digest(sys.version, *(f"{p}|{p.stat().st_size}|{p.stat().st_mtime_ns}" for p in (stdlib, topics)))
     kept = folder / f"corpus-{stamp}.txt"
     if kept.exists():
         return kept.read_text(encoding="utf-8").strip()

@@ -343,33 +343,88 @@ def runtime_key(files: dict[str, bytes]) -> str:
     return digest.hexdigest()[:20]
 
 
+class SiteRuntime:
+    """The site's runtime for one build: Pyodide, numpy, the site's wheel, the lock and the heap
+    snapshot, made once per set of inputs (runtime_key) and kept in .cache/runtime-site/.
+
+    When it must be made, the slowest part, finding the standard modules the site's code imports
+    (STANDARD_IMPORTS, in a fresh process), starts at once, so that it runs while the build
+    renders the pages; `write_into` finishes it. `close` ends that process if the build failed.
+    """
+
+    def __init__(self, cache: Path, files: dict[str, bytes]):
+        self.cache, self.files = cache, files
+        self.kept = cache / "runtime-site" / runtime_key(files)
+        self.finder: StandardImports | None = None
+        if not (self.kept / "third-party.json").exists():
+            self.finder = StandardImports(files)
+
+    def write_into(self, dest: Path) -> list[dict]:
+        """Write the runtime into dest (a folder of _site/); return the third-party manifest."""
+        if self.finder is not None:
+            make_runtime(self.cache, self.files, self.kept, self.finder)
+        os.utime(self.kept)   # in use: the newest, for prune()
+        shutil.copytree(self.kept / "pyodide", dest, copy_function=link_or_copy)
+        return json.loads((self.kept / "third-party.json").read_text(encoding="utf-8"))
+
+    def close(self) -> None:
+        if self.finder is not None:
+            self.finder.close()
+
+
+class StandardImports:
+    """STANDARD_IMPORTS run in a fresh process of the build's Python, with only the site's
+    wheel's files (as the browser installs them: unpacked) on its path."""
+
+    def __init__(self, files: dict[str, bytes]):
+        self.folder = tempfile.TemporaryDirectory()
+        for name, data in files.items():
+            (Path(self.folder.name) / name).parent.mkdir(parents=True, exist_ok=True)
+            (Path(self.folder.name) / name).write_bytes(data)
+        self.process = subprocess.Popen([sys.executable, "-c", STANDARD_IMPORTS], stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, text=True,
+                                        env={**os.environ, "PYTHONPATH": self.folder.name})
+
+    def result(self) -> list[str]:
+        out, err = self.process.communicate()
+        self.close()
+        if self.process.returncode != 0:
+            last = (err.strip().splitlines() or ["no message"])[-1]
+            raise BuildError(f"the site's Python does not import outside the build: {last}",
+                             "the site's wheel")
+        return json.loads(out)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.communicate()
+        self.folder.cleanup()
+
+
 def assemble_runtime(cache: Path, files: dict[str, bytes], dest: Path) -> list[dict]:
-    """Write the runtime into dest (a folder of _site/); return the third-party manifest.
-    Made once per set of inputs (runtime_key) and kept in .cache/runtime-site/."""
-    kept = cache / "runtime-site" / runtime_key(files)
-    if not (kept / "third-party.json").exists():
-        make_runtime(cache, files, kept)
-    os.utime(kept)   # in use: the newest, for prune()
-    shutil.copytree(kept / "pyodide", dest, copy_function=link_or_copy)
-    return json.loads((kept / "third-party.json").read_text(encoding="utf-8"))
+    """Write the runtime into dest; return the third-party manifest (SiteRuntime in one go)."""
+    site_runtime = SiteRuntime(cache, files)
+    try:
+        return site_runtime.write_into(dest)
+    finally:
+        site_runtime.close()
 
 
-def make_runtime(cache: Path, files: dict[str, bytes], kept: Path) -> None:
+def make_runtime(cache: Path, files: dict[str, bytes], kept: Path, finder: StandardImports) -> None:
     staging = Path(tempfile.mkdtemp(dir=cache, prefix="runtime-site-staging-"))
     try:
         dest = staging / "pyodide"
-        shutil.copytree(build_base_runtime(cache), dest)
+        shutil.copytree(build_base_runtime(cache), dest, copy_function=link_all_but_lock)
         lock = dest / "pyodide-lock.json"
         with tempfile.TemporaryDirectory() as tmp:
             wheel = build_app_wheel(files, Path(tmp) / "wheel")
             # add-wheels reads the dependencies and imports from the plain wheel (it refuses the
             # compiled one's cp312 tag); the lock entry is then pointed at the compiled wheel.
             add_wheel_to_lock(lock, wheel)
-            with standard_imports(wheel) as modules:   # runs in another process meanwhile
-                compiled = py_compile_wheel(wheel)
-                shutil.copy(compiled, dest / compiled.name)
+            compiled = py_compile_wheel(wheel)
+            shutil.copy(compiled, dest / compiled.name)
         point_lock_at(lock, APP_DISTRIBUTION, dest / compiled.name)
-        add_snapshot(dest, cache, modules)
+        add_snapshot(dest, cache, finder.result())
         (staging / "third-party.json").write_text(json.dumps(third_party_manifest(dest)), encoding="utf-8")
         kept.parent.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(kept, ignore_errors=True)
@@ -378,6 +433,13 @@ def make_runtime(cache: Path, files: dict[str, bytes], kept: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     prune(kept.parent, keep=4)
+
+
+def link_all_but_lock(source: str, target: str) -> str:
+    """The base runtime's files as hard links, but the lock, which the build rewrites, copied."""
+    if Path(source).name == "pyodide-lock.json":
+        return shutil.copy2(source, target)
+    return link_or_copy(source, target)
 
 
 def prune(folder: Path, keep: int) -> None:
@@ -407,29 +469,6 @@ def point_lock_at(lock_path: Path, package: str, wheel: Path) -> None:
               if (wheel.parent / entry["file_name"]).exists()}
     lock["packages"] = served
     write_lock(lock_path, lock)
-
-
-@contextlib.contextmanager
-def standard_imports(wheel: Path):
-    """The standard modules the site's code imports (STANDARD_IMPORTS), found in a fresh
-    process of the build's Python with only the site's wheel, unpacked, added to its path. It
-    runs while the caller goes on; the list it gives is filled when the block ends."""
-    with tempfile.TemporaryDirectory() as unpacked:   # as the browser installs it (a folder
-        with zipfile.ZipFile(wheel) as archive:         # without __init__.py imports from there)
-            archive.extractall(unpacked)
-        process = subprocess.Popen([sys.executable, "-c", STANDARD_IMPORTS], stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, text=True,
-                                   env={**os.environ, "PYTHONPATH": unpacked})
-        found = []
-        try:
-            yield found
-        finally:
-            out, err = process.communicate()
-        if process.returncode != 0:
-            last = (err.strip().splitlines() or ["no message"])[-1]
-            raise BuildError(f"the site's Python does not import outside the build: {last}",
-                             "the site's wheel")
-        found.extend(json.loads(out))
 
 
 def add_snapshot(runtime: Path, cache: Path, modules: list[str]) -> None:

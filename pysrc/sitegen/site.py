@@ -227,21 +227,25 @@ def build_site(root: Path, out: Path, content: Path | None = None, cache: Path |
     config = load_config(paths.content, paths.root / "pysrc")
     code = (reuse.site_code(config, paths) if reuse
             else SiteCode(config, paths.root, paths.content, paths.cache).open())
+    site_runtime = None
     try:
+        # made (when not cached) partly while the pages render
+        site_runtime = runtime.SiteRuntime(paths.cache, code.wheel_files())
         pages, files = render_site(paths, config, code, reuse)
-        wheel_files = code.wheel_files()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.building-"))
+        try:
+            write_site(paths, staging, pages, files, site_runtime)
+            offline.add_offline_files(staging, paths.cache, config.offline_zip if offline_zip else None)
+            make_readable(staging)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
     finally:
+        if site_runtime is not None:
+            site_runtime.close()
         if reuse is None:   # another site's widgets must not leak into the next build
             code.close()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.building-"))
-    try:
-        write_site(paths, staging, pages, files, wheel_files)
-        offline.add_offline_files(staging, paths.cache, config.offline_zip if offline_zip else None)
-        make_readable(staging)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     swap_into_place(staging, out)
 
 
@@ -268,7 +272,7 @@ def render_site(paths: Paths, config: SiteConfig, code: SiteCode,
 
 
 def write_site(paths: Paths, staging: Path, pages: dict[str, str], files: dict[str, Path],
-               wheel_files: dict[str, bytes]) -> None:
+               site_runtime: runtime.SiteRuntime) -> None:
     for name, text in pages.items():
         (staging / name).write_text(text, encoding="utf-8")
     for name, source in files.items():
@@ -276,7 +280,7 @@ def write_site(paths: Paths, staging: Path, pages: dict[str, str], files: dict[s
         shutil.copyfile(source, staging / name)
     shutil.copytree(paths.templates / "static", staging / "assets")
     (staging / "assets" / "code.css").write_text(pygments_css(), encoding="utf-8")
-    manifest = runtime.assemble_runtime(paths.cache, wheel_files, staging / "pyodide")
+    manifest = site_runtime.write_into(staging / "pyodide")
     (staging / "third-party.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     (staging / ".nojekyll").write_text("", encoding="utf-8")
 
