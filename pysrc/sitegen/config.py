@@ -137,7 +137,7 @@ def package_homes(names: list[str], content: Path, pysrc: Path, where) -> dict[s
 
 def check_module(name: str, where: str, key: str, packages: set[str]) -> None:
     if not MODULE.match(name):
-        raise BuildError(f"{key}: {name!r} is not a module name (as in 'widgets' or 'widgets.coin').",
+        raise BuildError(f"{key}: {name!r} is not a module name (as in 'notes' or 'notes.coin').",
                          where)
     if name.partition(".")[0] not in packages:
         raise BuildError(f"{key} names {name!r}, which is in none of the packages listed under "
@@ -149,7 +149,7 @@ def check_function(entry: str, where: str, key: str, content: Path, pysrc: Path)
     """A build step or the facts: module:function, the module being one of the site's own."""
     match = FUNCTION.match(entry)
     if not match:
-        raise BuildError(f"{key}: write module:function, as in 'ngram.prepare:prepare'; got {entry!r}.",
+        raise BuildError(f"{key}: write module:function, as in 'mypackage.steps:prepare'; got {entry!r}.",
                          where)
     top = match.group(1).partition(".")[0]
     if top in ENGINE or home_of(top, content, pysrc) is None:
