@@ -201,6 +201,16 @@ def test_a_wrong_setting_names_its_line_in_site_yml(fixture_site, content, tmp_p
     assert "coin" not in widgetkit.REGISTRY   # a failed build leaves no widget behind either
 
 
+def test_a_site_package_may_not_take_the_name_of_a_python_module(content, tmp_path, build_cache):
+    (content / "json").mkdir()
+    (content / "json" / "__init__.py").write_text("raise SystemExit('the build must not import this')\n")
+    break_file(content, "site.yml", "python: [sampling, notes]", "python: [sampling, notes, json]")
+    with pytest.raises(BuildError) as caught:
+        build_site(ROOT, tmp_path / "_site", content, build_cache)
+    assert str(caught.value).startswith("content/site.yml:5: 'json' is already the name of a module "
+                                        "of Python or of an installed package")
+
+
 CODE_ERRORS = [
     # a widget name registered twice: both modules named, at the second one's line
     ("twin.py", "from widgetkit import View, widget\n\n\n@widget('coin', 'Another coin', params=[])\n"

@@ -14,8 +14,10 @@ build (sitecode.py) then imports them and names the line of this file when one f
 """
 from __future__ import annotations
 
+import importlib.machinery
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -131,8 +133,22 @@ def package_homes(names: list[str], content: Path, pysrc: Path, where) -> dict[s
             raise BuildError(f"python names {name!r}, which is neither a package in the content "
                              "folder nor one in pysrc/ (a folder or a .py file of that name).",
                              where("python", i))
+        if in_content and taken_elsewhere(name, content, pysrc):
+            raise BuildError(f"{name!r} is already the name of a module of Python or of an installed "
+                             "package: rename the content's folder.", where("python", i))
         homes[name] = in_content or in_pysrc
     return homes
+
+
+def taken_elsewhere(name: str, content: Path, pysrc: Path) -> bool:
+    """Whether a name is importable from somewhere else than the site (the build's own Python
+    must keep its modules: the site's would stand in for them while the build runs)."""
+    if name in sys.stdlib_module_names:
+        return True
+    spec = importlib.machinery.PathFinder.find_spec(name)
+    origin = Path(spec.origin if spec and spec.origin else
+                  next(iter(spec.submodule_search_locations), "") if spec else "")
+    return spec is not None and not any(folder in origin.parents for folder in (content, pysrc))
 
 
 def check_module(name: str, where: str, key: str, packages: set[str]) -> None:
