@@ -427,8 +427,14 @@ def make_runtime(cache: Path, files: dict[str, bytes], kept: Path, finder: Stand
         add_snapshot(dest, cache, finder.result())
         (staging / "third-party.json").write_text(json.dumps(third_party_manifest(dest)), encoding="utf-8")
         kept.parent.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(kept, ignore_errors=True)
-        staging.rename(kept)
+        if (kept / "third-party.json").exists():   # another build made it meanwhile: the same files
+            shutil.rmtree(staging)
+        else:
+            shutil.rmtree(kept, ignore_errors=True)   # an unfinished one, left by a build that stopped
+            try:
+                staging.rename(kept)
+            except OSError:   # made by another build between the two lines above
+                shutil.rmtree(staging)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
