@@ -4,6 +4,7 @@ pages keep their Content-Security-Policy."""
 from __future__ import annotations
 
 import functools
+import io
 from html import unescape
 import http.server
 import shutil
@@ -12,6 +13,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -108,6 +111,18 @@ def test_preview_reloads_on_change_and_shows_build_errors(watched, preview):
         "content/dice.md:11: widget die: Temperature takes a number from 0.1 to 3; got '9'.",
         timeout=READY_TIMEOUT_MS)
     expect(watched.locator("h1")).to_have_text("Loaded dice")   # the last good build stays
+
+
+def test_the_preview_makes_the_offline_download_when_asked(preview, tmp_path):
+    """The preview leaves the 15 MB download and the file:// bundle out of its rebuilds and makes
+    them on the first request, complete."""
+    _, url = preview
+    site = tmp_path / "_site"
+    assert not (site / "nextword-offline.zip").exists() and not (site / "offline").exists()
+    with urllib.request.urlopen(url + "nextword-offline.zip") as response:
+        data = response.read()
+    names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    assert {"nextword-offline/coins.html", "nextword-offline/offline/runtime.js"} <= set(names)
 
 
 def test_a_first_preview_of_a_broken_article_shows_the_error_then_the_fixed_page(watched, tmp_path,
