@@ -168,9 +168,10 @@ def check_function(entry: str, where: str, key: str, content: Path, pysrc: Path)
         raise BuildError(f"{key}: write module:function, as in 'mypackage.steps:prepare'; got {entry!r}.",
                          where)
     top = match.group(1).partition(".")[0]
-    if top in ENGINE or home_of(top, content, pysrc) is None:
+    home = home_of(top, content, pysrc)
+    if top in ENGINE or home is None or (content in home.parents and taken_elsewhere(top, content, pysrc)):
         raise BuildError(f"{key} names {match.group(1)!r}, which is not a module of the site (in the "
-                         "content folder or pysrc/).", where)
+                         "content folder or pysrc/, and not named like a module of Python).", where)
 
 
 def setting_lines(text: str) -> dict[str, int]:
