@@ -12,7 +12,8 @@ Then it starts `build.py serve` there, listens to the page's event stream (/__pr
 an open page listens to), and, one edit at a time:
 
 - edits the article (content/sampling.md: one word of its text changes) --text-edits times;
-- edits a widget module (pysrc/widgets/top_k.py: a line of its view's docstring changes)
+- edits a widget module (pysrc/widgets/top_k.py: a comment line at its end changes, which is
+  enough to make new sources: the site's Python is imported again and a new wheel is made)
   --widget-edits times;
 
 and times each from the moment the file is written to the event that announces the new build
@@ -155,7 +156,7 @@ def main() -> int:
                 seconds, build = edit_widget(module, i, events, build)
                 widget.append(seconds)
             print()
-            result = {"text_edit": figures("text edit", text), "widget edit": figures("widget edit", widget)}
+            result = {"text_edit": figures("text edit", text), "widget_edit": figures("widget edit", widget)}
             if args.json:
                 args.json.parent.mkdir(parents=True, exist_ok=True)
                 args.json.write_text(json.dumps(result, indent=1) + "\n")
