@@ -121,7 +121,7 @@ def package_homes(names: list[str], content: Path, pysrc: Path, where) -> dict[s
     for i, name in enumerate(names):
         if not MODULE.match(name) or "." in name:
             raise BuildError(f"python lists top-level packages; {name!r} is not one "
-                             "(write 'sampling', not 'sampling.core').", where("python", i))
+                             "(write 'notes', not 'notes.coin').", where("python", i))
         if name in ENGINE:
             raise BuildError(f"{name!r} is the generator's own package (widgetkit ships with "
                              "every site): leave it out.", where("python", i))
