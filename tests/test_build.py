@@ -247,6 +247,17 @@ def test_the_sites_python_failing_names_its_file_and_line(fixture_site, content,
     assert "coin" not in widgetkit.REGISTRY
 
 
+def test_a_declared_package_that_does_not_import_names_its_line(content, tmp_path, build_cache):
+    (content / "extra").mkdir()
+    (content / "extra" / "__init__.py").write_text('"""Helpers."""\nimport no_such_module\n')
+    break_file(content, "site.yml", "python: [sampling, notes]", "python: [sampling, notes, extra]")
+    with pytest.raises(BuildError) as caught:
+        build_site(ROOT, tmp_path / "_site", content, build_cache)
+    assert str(caught.value) == ("content/extra/__init__.py:2: the package 'extra' does not import: "
+                                 "ModuleNotFoundError: No module named 'no_such_module'")
+    assert not (tmp_path / "_site").exists()
+
+
 def test_a_build_step_adds_its_files_to_the_wheel_and_facts_reach_the_text(content, tmp_path, build_cache):
     (content / "notes" / "steps.py").write_text(
         "def prepare(cache):\n    return {'notes/table.json': b'[1, 2]'}\n\n\n"
