@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import ngram
-from sitegen import models
+from ngram import prepare
 from widgets.beam_tree import MAX_STEPS, PROMPTS, beam_tree_view
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,7 +38,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    models.prepare(ROOT / ".cache")
+    prepare.prepare(ROOT / ".cache")
     model = ngram.default_model()
     view = beam_tree_view.__wrapped__   # the view itself, not the views it remembers
     settings = [{"prompt": p, "beam_width": w, "steps": s}

@@ -15,11 +15,15 @@ from urllib.parse import urlparse
 
 import pytest
 
+import widgetkit
 from sitegen import browser
 from sitegen.serve import SiteHandler
 from sitegen.site import build_site
 
 ROOT = Path(__file__).resolve().parent.parent
+# The article's widgets, registered as its build registers them (content/site.yml: widgets), for
+# the tests that draw them in CPython; a build puts the registry back as it found it.
+widgetkit.import_widgets(["widgets"], skip=frozenset({"widgets.facts"}))
 SUB_PATH = "nextword"
 READY_TIMEOUT_MS = 90_000
 
@@ -30,6 +34,18 @@ def built_site(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("build") / "_site"
     build_site(ROOT, out)
     return out
+
+
+@pytest.fixture(scope="session")
+def build_cache(tmp_path_factory) -> Path:
+    """A cache folder of the tests' own, so that they never write into the repository's .cache/:
+    it only borrows, read-only, the downloads and the base runtime (Pyodide and numpy, py-compiled)
+    when the repository's cache has them; everything else is made here."""
+    cache = tmp_path_factory.mktemp("cache")
+    for kept in [ROOT / ".cache" / "downloads", *(ROOT / ".cache").glob("runtime-base-*")]:
+        if kept.is_dir():
+            (cache / kept.name).symlink_to(kept, target_is_directory=True)
+    return cache
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 import sampling
-import widgets
+import widgetkit
 from conftest import wait_ready, watch_context, watch_page
 from test_widgets import bars as view_bars
 from widgets.draw import drawn_ids
@@ -66,22 +66,22 @@ def expected_bars(html: str, kind: str = "fill") -> list[tuple[str, float]]:
     return [(token, p) for token, p, _ in view_bars(html, kind)]
 
 
-def assert_shows(w, view: widgets.View):
+def assert_shows(w, view: widgetkit.View):
     expect(w.locator(".summary")).to_have_text(view.summary)
     assert_bars(shown_bars(w), expected_bars(view.html))
     assert_bars(shown_bars(w, "drawn"), expected_bars(view.html, "drawn"))
 
 
-def assert_shows_cpython_view(w, name: str) -> widgets.View:
+def assert_shows_cpython_view(w, name: str) -> widgetkit.View:
     """The figure equals the CPython view of the form's current state."""
-    view = widgets.render(name, form_state(w))
+    view = widgetkit.render(name, form_state(w))
     assert_shows(w, view)
     return view
 
 
-def press(w, name: str, button: str, value: str) -> widgets.View:
+def press(w, name: str, button: str, value: str) -> widgetkit.View:
     """Press a button and check the figure against the CPython view of the state it was pressed in."""
-    view = widgets.render(name, {**form_state(w), button: value})
+    view = widgetkit.render(name, {**form_state(w), button: value})
     w.locator(f'button[name="{button}"]').click()
     assert_shows(w, view)
     assert {k: form_state(w)[k] for k in view.state} == {k: str(v) for k, v in view.state.items()}
@@ -96,8 +96,8 @@ def open_article(page, site_url):
 
 def refusal(name: str, state: dict) -> str:
     """The message CPython gives for this state (it must be refused)."""
-    with pytest.raises(widgets.InputError) as caught:
-        widgets.render(name, state)
+    with pytest.raises(widgetkit.InputError) as caught:
+        widgetkit.render(name, state)
     return caught.value.message
 
 
@@ -125,7 +125,7 @@ def test_every_prerendered_figure_is_the_cpython_view(watched, site_url):
         if name not in ARTICLE_WIDGETS:
             continue   # a colleague's widget, tested in its own file
         w = found.nth(i)
-        view = widgets.render(name, form_state(w))
+        view = widgetkit.render(name, form_state(w))
         assert_bars(shown_bars(w), expected_bars(view.html))
         assert w.locator(".summary").text_content() == view.summary
 
@@ -187,7 +187,7 @@ def test_draw_buttons_give_reproducible_draws_from_the_seed_they_keep(watched, s
     expect(generate).to_be_focused()
     assert generate.evaluate("b => getComputedStyle(b).outlineStyle") == "solid"   # visible focus
     seed = int(form_state(draw)["seed"])
-    view = widgets.render("draw", {**form_state(draw), "generate": "1"})
+    view = widgetkit.render("draw", {**form_state(draw), "generate": "1"})
     watched.keyboard.press("Enter")
     assert_shows(draw, view)
     picked = flat.tokens[int(sampling.draw_tokens(probs, np.random.default_rng(seed + 1), 1)[0])]

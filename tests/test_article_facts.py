@@ -12,7 +12,7 @@ import pytest
 
 import ngram
 import sampling
-from sitegen import models
+from ngram import prepare
 from widgets import facts
 from widgets.charts import shown_token
 from widgets.draw import drawn_ids
@@ -79,7 +79,7 @@ def test_the_loop_rule_the_article_states_is_the_codes(found):
 
 
 def test_temperature_alone_writes_text_nearer_greedy_than_people():
-    models.prepare(ROOT / ".cache")
+    prepare.prepare(ROOT / ".cache")
     ppl = {row["method"]: row["perplexity"] for row in ngram.default_comparison().rows}
     assert abs(ppl["temperature"] - ppl["greedy"]) < abs(ppl["temperature"] - ppl["human"])
 

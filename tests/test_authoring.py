@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -389,3 +390,22 @@ def test_fences_are_found_as_markdown_finds_them(tmp_path):
     assert [d.name for d in extract_directives(body, "content/note.md", 0)[1]] == ["a.svg"]
     a = article(tmp_path, body)
     assert "::: image inside.svg" in a.body_html
+
+
+def test_new_in_a_bare_folder_starts_a_site_of_its_own_that_builds(tmp_path, build_cache):
+    content = tmp_path / "content"
+    content.mkdir()
+    done = subprocess.run([sys.executable, str(ROOT / "build.py"), "new", "First notes", "--content", str(content)],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    settings = yaml.safe_load((content / "site.yml").read_text())
+    assert settings == {"python": ["mywidgets"], "widgets": ["mywidgets"]}
+    assert re.search(r"^::: widget share id=first caption=", (content / "first-notes.md").read_text(), re.M)
+    out = tmp_path / "_site"
+    build_site(ROOT, out, content, build_cache)
+    page = (out / "first-notes.html").read_text()
+    assert '<figure class="widget" id="fig-first"' in page and "The share is 30%." in page
+    (wheel,) = (out / "pyodide").glob("site_code-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert any(n.startswith("mywidgets/") for n in names)
+    assert not any(n.startswith(("ngram/", "widgets/", "sampling/")) for n in names)

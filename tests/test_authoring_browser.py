@@ -1,8 +1,10 @@
 """The author's side in a real browser: a site's own widget goes live, the preview server
-reloads on change and shows build errors, and the pages keep their Content-Security-Policy."""
+reloads on change, shows build errors (even when its first build fails) and recovers, and the
+pages keep their Content-Security-Policy."""
 from __future__ import annotations
 
 import functools
+import io
 from html import unescape
 import http.server
 import re
@@ -12,6 +14,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -33,9 +37,9 @@ document.addEventListener('securitypolicyviolation',
 
 
 @pytest.fixture(scope="module")
-def fixture_url(tmp_path_factory):
+def fixture_url(tmp_path_factory, build_cache):
     out = tmp_path_factory.mktemp("fixture-site") / "_site"
-    build_site(ROOT, out, FIXTURE)
+    build_site(ROOT, out, FIXTURE, build_cache)
     server = http.server.ThreadingHTTPServer(
         ("127.0.0.1", 0), functools.partial(SiteHandler, directory=str(out)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -69,13 +73,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def preview(tmp_path):
-    """`build.py serve` on a copy of the fixture content, as an author runs it."""
-    content = Path(shutil.copytree(FIXTURE, tmp_path / "content"))
+def start_preview(content: Path, out: Path, cache: Path):
+    """`build.py serve` on a content folder, as an author runs it; returns the process and URL."""
     port = free_port()
     process = subprocess.Popen([sys.executable, str(ROOT / "build.py"), "serve", "--port", str(port),
-                                "--content", str(content), "--out", str(tmp_path / "_site")],
+                                "--content", str(content), "--out", str(out), "--cache", str(cache)],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -84,7 +86,16 @@ def preview(tmp_path):
             break
         if process.poll() is not None:
             pytest.fail("the preview server stopped: " + line + process.stdout.read())
-    yield content, f"http://127.0.0.1:{port}/"
+    threading.Thread(target=process.stdout.read, daemon=True).start()   # keep its pipe drained
+    return process, f"http://127.0.0.1:{port}/"
+
+
+@pytest.fixture
+def preview(tmp_path, build_cache):
+    """`build.py serve` on a copy of the fixture content."""
+    content = Path(shutil.copytree(FIXTURE, tmp_path / "content"))
+    process, url = start_preview(content, tmp_path / "_site", build_cache)
+    yield content, url
     process.terminate()
     process.wait(timeout=10)
 
@@ -98,9 +109,41 @@ def test_preview_reloads_on_change_and_shows_build_errors(watched, preview):
     expect(watched.locator("h1")).to_have_text("Loaded dice", timeout=READY_TIMEOUT_MS)
     article.write_text(article.read_text().replace("temperature=2", "temperature=9"))
     expect(watched.locator("#preview-error")).to_contain_text(
-        "content/dice.md:11: widget temperature: Temperature takes a number from 0 to 3; got '9'.",
+        "content/dice.md:11: widget die: Temperature takes a number from 0.1 to 3; got '9'.",
         timeout=READY_TIMEOUT_MS)
     expect(watched.locator("h1")).to_have_text("Loaded dice")   # the last good build stays
+
+
+def test_the_preview_makes_the_offline_download_when_asked(preview, tmp_path):
+    """The preview leaves the 15 MB download and the file:// bundle out of its rebuilds and makes
+    them on the first request, complete."""
+    _, url = preview
+    site = tmp_path / "_site"
+    assert not (site / "nextword-offline.zip").exists() and not (site / "offline").exists()
+    with urllib.request.urlopen(url + "nextword-offline.zip") as response:
+        data = response.read()
+    names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    assert {"nextword-offline/coins.html", "nextword-offline/offline/runtime.js"} <= set(names)
+
+
+def test_a_first_preview_of_a_broken_article_shows_the_error_then_the_fixed_page(watched, tmp_path,
+                                                                                  build_cache):
+    content = Path(shutil.copytree(FIXTURE, tmp_path / "content"))
+    article = content / "dice.md"
+    good = article.read_text()
+    article.write_text(good.replace("temperature=2", "temperature=9"))
+    process, url = start_preview(content, tmp_path / "_site", build_cache)   # serves, not exits
+    try:
+        watched.goto(url + "dice.html")
+        expect(watched.locator("#preview-error")).to_contain_text(
+            "content/dice.md:11: widget die: Temperature takes a number from 0.1 to 3; got '9'.")
+        article.write_text(good)
+        expect(watched.locator("h1")).to_have_text("Dice", timeout=READY_TIMEOUT_MS)
+        expect(watched.locator("#preview-error")).to_have_count(0)
+        wait_ready(watched.locator('[data-widget="die"]'))
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def test_python_errors_and_a_dead_worker_leave_the_widget_usable(watched, fixture_url):

@@ -14,14 +14,14 @@ import numpy as np
 import pytest
 
 import ngram
-import widgets
+import widgetkit
 from ngram.decoding import beam_steps
-from sitegen import models
-from widgets.base import InputError
+from ngram import prepare
+from widgetkit import InputError
 from widgets.beam_tree import MAX_STEPS, PROMPT_TEXT, PROMPTS, Search, beam_tree_facts
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULTS = widgets.REGISTRY["beam_tree"].defaults()
+DEFAULTS = widgetkit.REGISTRY["beam_tree"].defaults()
 NODE = re.compile(r'<g class="node ([a-z ]+)" data-step="(\d+)" data-rank="(\d+)" data-parent="(\d+)" '
                   r'data-token="(\d+)" data-logp="([^"]+)" data-state="(best|kept|cut)">')
 SETTINGS = [(prompt, width, steps) for prompt, _ in PROMPTS for width in (2, 3, 4) for steps in (1, 4, MAX_STEPS)]
@@ -29,12 +29,12 @@ SETTINGS = [(prompt, width, steps) for prompt, _ in PROMPTS for width in (2, 3, 
 
 @pytest.fixture(scope="module")
 def model() -> ngram.Model:
-    models.prepare(ROOT / ".cache")
+    prepare.prepare(ROOT / ".cache")
     return ngram.default_model()
 
 
-def render(**state) -> widgets.View:
-    return widgets.render("beam_tree", {key: str(value) for key, value in state.items()})
+def render(**state) -> widgetkit.View:
+    return widgetkit.render("beam_tree", {key: str(value) for key, value in state.items()})
 
 
 class Node:

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-import widgets
+import widgetkit
 from conftest import wait_ready, watch_context, watch_page
-from sitegen import models
+from ngram import prepare
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,7 +28,7 @@ FIELDS = "f => Object.fromEntries(new FormData(f))"
 
 @pytest.fixture(scope="module", autouse=True)
 def site_model():
-    models.prepare(ROOT / ".cache")   # the model the built site ships, for the CPython side
+    prepare.prepare(ROOT / ".cache")   # the model the built site ships, for the CPython side
 
 
 def shown_nodes(figure) -> list[tuple]:
@@ -46,10 +46,10 @@ def shown_bars(figure) -> list[tuple]:
         "els => els.map(e => [e.dataset.token, Number(e.dataset.p)])")]
 
 
-def assert_shows_cpython_view(figure) -> widgets.View:
+def assert_shows_cpython_view(figure) -> widgetkit.View:
     """The figure, once no request is pending, is CPython's view of the state its form holds."""
     expect(figure).not_to_have_attribute("aria-busy", "true", timeout=RENDER_TIMEOUT_MS)
-    view = widgets.render("beam_tree", figure.locator("form").evaluate(FIELDS))
+    view = widgetkit.render("beam_tree", figure.locator("form").evaluate(FIELDS))
     expect(figure.locator(".summary")).to_have_text(view.summary)
     assert shown_nodes(figure) == expected_nodes(view)   # exact: the page prints Python's repr
     assert shown_bars(figure) == [(t, float(p)) for t, p in BAR.findall(view.html)]

@@ -3,7 +3,7 @@
 The widget's view is a pure function of its state, so each test renders a state
 and reads the figure: the token ids (data-ids), the marked loop, the chart's
 numbers (data-nucleus, data-p). The model is the site's own, from .cache/
-(made once per machine by sitegen.models, see test_prepare_*).
+(made once per machine by ngram.prepare, see test_prepare_*).
 """
 from __future__ import annotations
 
@@ -19,24 +19,24 @@ import pytest
 
 import ngram
 import sampling
-import widgets
-from sitegen import models
-from widgets.base import InputError
+import widgetkit
+from ngram import prepare
+from widgetkit import InputError
 from widgets.generate import MAX_LENGTH, METHOD_CHOICES, method_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 METHODS = [value for value, _ in METHOD_CHOICES]
-DEFAULTS = widgets.REGISTRY["generate"].defaults()
+DEFAULTS = widgetkit.REGISTRY["generate"].defaults()
 
 
 @pytest.fixture(scope="module")
 def model() -> ngram.Model:
-    models.prepare(ROOT / ".cache")
+    prepare.prepare(ROOT / ".cache")
     return ngram.default_model()
 
 
 def render(**state):
-    return widgets.render("generate", {k: str(v) for k, v in state.items()})
+    return widgetkit.render("generate", {k: str(v) for k, v in state.items()})
 
 
 def ids_of(view) -> list[int]:
@@ -224,7 +224,7 @@ def test_generate_bad_input_is_an_input_error_naming_the_control(model, name, va
 
 
 def test_generate_handle_replies_invalid_for_bad_input(model):
-    reply = json.loads(widgets.handle(json.dumps(
+    reply = json.loads(widgetkit.handle(json.dumps(
         {"type": "render", "id": 4, "widget": "generate", "state": {"top_p": "7", "method": "top_p"}})))
     assert reply["type"] == "invalid" and reply["param"] == "top_p"
 
@@ -265,20 +265,20 @@ TINY = ngram.clean_text("The value of an object is stored in the object. The typ
 
 @pytest.fixture
 def tiny_corpus():
-    """sitegen.models on a corpus of five sentences, so a test can make a cache from nothing."""
+    """ngram.prepare on a corpus of five sentences, so a test can make a cache from nothing."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(models, "corpus_digest", lambda: "tiny")
+        patch.setattr(prepare, "corpus_digest", lambda folder=None: "tiny")
         patch.setattr(ngram, "corpus_text", lambda: TINY)
         patch.setattr(ngram, "held_out_text", lambda: TINY)
         patch.setattr(ngram, "corpus_info", lambda: {"words": 40})
-        patch.setattr(models, "TABLE_SETTINGS", {"prompts": 2, "prompt_words": 2, "runs_per_prompt": 1,
+        patch.setattr(prepare, "TABLE_SETTINGS", {"prompts": 2, "prompt_words": 2, "runs_per_prompt": 1,
                                                  "length": 5, "seed": 1})
         yield patch
-    models.prepare(ROOT / ".cache")   # the site's model again, for the tests that follow
+    prepare.prepare(ROOT / ".cache")   # the site's model again, for the tests that follow
 
 
 def test_prepare_makes_the_model_and_table_once_then_reads_them(tiny_corpus, tmp_path):
-    data = models.prepare(tmp_path)["ngram/model.bin"]
+    data = prepare.prepare(tmp_path)["ngram/model.bin"]
     assert ngram.default_model().vocabulary == ngram.Model.from_bytes(data).vocabulary
     assert len(ngram.default_comparison().rows) == 1 + len(ngram.TABLE_ROWS)
     made = sorted(p.name for p in (tmp_path / "ngram").iterdir())
@@ -289,20 +289,20 @@ def test_prepare_makes_the_model_and_table_once_then_reads_them(tiny_corpus, tmp
 
     tiny_corpus.setattr(ngram, "train", fail)
     tiny_corpus.setattr(ngram, "decoding_table", fail)
-    assert models.prepare(tmp_path)["ngram/model.bin"] == data
+    assert prepare.prepare(tmp_path)["ngram/model.bin"] == data
 
 
 def test_prepare_keys_follow_the_sources(tiny_corpus, tmp_path):
-    models.prepare(tmp_path)
-    real = models.package_sources
-    tiny_corpus.setattr(models, "package_sources",
+    prepare.prepare(tmp_path)
+    real = prepare.package_sources
+    tiny_corpus.setattr(prepare, "package_sources",
                         lambda package, names=None: real(package, names) + ["# changed"])
-    models.prepare(tmp_path)
+    prepare.prepare(tmp_path)
     assert len(list((tmp_path / "ngram").glob("model-*.bin"))) == 2
 
 
 def test_the_sites_wheel_carries_the_model(built_site, model):
-    (wheel,) = (built_site / "pyodide").glob("sampling-*.whl")
+    (wheel,) = (built_site / "pyodide").glob("site_code-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         assert ngram.Model.from_bytes(archive.read("ngram/model.bin")).vocabulary == model.vocabulary
     assert not (ROOT / "pysrc" / "ngram" / "model.bin").exists()   # never written into the sources

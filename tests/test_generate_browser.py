@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-import widgets
+import widgetkit
 from conftest import wait_ready
-from sitegen import models
+from ngram import prepare
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,7 +25,7 @@ RENDER_TIMEOUT_MS = 30_000   # the first draw also reads the model into Python
 
 @pytest.fixture(scope="module", autouse=True)
 def site_model():
-    models.prepare(ROOT / ".cache")   # the model the built site ships, for the CPython side
+    prepare.prepare(ROOT / ".cache")   # the model the built site ships, for the CPython side
 
 
 def page_state(widget) -> dict:
@@ -34,7 +34,7 @@ def page_state(widget) -> dict:
 
 
 def expected_view(state: dict):
-    return widgets.render("generate", state)
+    return widgetkit.render("generate", state)
 
 
 def shown(widget) -> dict:

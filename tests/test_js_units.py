@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import widgets
+import widgetkit
 
 ROOT = Path(__file__).resolve().parent.parent
 PROTOCOL = ROOT / "site_templates" / "static" / "protocol.js"
@@ -47,6 +47,6 @@ def protocol_fields() -> dict[str, set[str]]:
 ])
 def test_python_replies_are_messages_of_the_protocol(request_, expected):
     """widgets.handle's replies go to the page as they are: each must be the message protocol.js lists."""
-    reply = json.loads(widgets.handle(json.dumps(request_)))
+    reply = json.loads(widgetkit.handle(json.dumps(request_)))
     assert reply["type"] == expected and reply["id"] == request_["id"]
     assert set(reply) == protocol_fields()[expected]

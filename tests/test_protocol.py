@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 
-import widgets
+import widgetkit
 from widgets.temperature import temperature_probs
 from widgets.examples import EXAMPLES
 
 
 def ask(request) -> dict:
-    return json.loads(widgets.handle(request if isinstance(request, str) else json.dumps(request)))
+    return json.loads(widgetkit.handle(request if isinstance(request, str) else json.dumps(request)))
 
 
 def test_handle_render_returns_the_view_of_the_state():

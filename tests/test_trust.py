@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-import widgets
-from sitegen import cli, serve
+import widgetkit
+from sitegen import preview as preview_module
+from sitegen import serve
 from sitegen.config import load_config
 from sitegen.content import read_article, render_template_body, split_front_matter
 from sitegen.content import Directive
@@ -62,6 +63,10 @@ def test_an_article_reaches_nothing_but_facts_and_settings(expression):
     with pytest.raises(BuildError) as caught:
         render_template_body(body, CONTEXT, "content/a.md", 5)
     located(caught, "content/a.md:7")
+
+
+def test_the_article_template_indexes_a_list_from_its_end():
+    assert render_template_body("{{ facts.rows[-1].label }}\n", CONTEXT, "content/a.md", 5) == "b\n"
 
 
 def test_the_article_template_still_prints_facts_settings_loops_and_conditions():
@@ -145,9 +150,15 @@ def article(tmp_path, body: str) -> Path:
     return path
 
 
+def renderer() -> DirectiveRenderer:
+    """Directives drawn as the article's site draws them (its site.yml declares sampling, ngram
+    and widgets as its Python)."""
+    return DirectiveRenderer(template_env(Paths(ROOT, FIXTURE, ROOT / ".cache")), "a",
+                             load_config(ROOT / "content"))
+
+
 def read(path: Path):
-    env = template_env(Paths(ROOT, FIXTURE))
-    return read_article(path, "content/a.md", CONTEXT, DirectiveRenderer(env, "a"))
+    return read_article(path, "content/a.md", CONTEXT, renderer())
 
 
 @pytest.mark.parametrize("body, line, words", [
@@ -186,17 +197,16 @@ def test_a_long_article_with_every_feature_still_reads(tmp_path):
 @pytest.mark.parametrize("name", ["unittest.__main__.main", "os.system", "subprocess.run",
                                   "sampling.core.np", "sitegen.site.build_site", "this.s"])
 def test_code_directive_refuses_modules_that_are_not_the_sites(name):
-    renderer = DirectiveRenderer(template_env(Paths(ROOT, FIXTURE)), "a")
+    draw = renderer()
     before = set(sys.modules)
     with pytest.raises(BuildError) as caught:
-        renderer(Directive("code", "content/a.md:9", name))
+        draw(Directive("code", "content/a.md:9", name))
     assert "own" in located(caught, "content/a.md:9")
     assert {"unittest.__main__", "this"} & (set(sys.modules) - before) == set()
 
 
 def test_code_directive_shows_the_sites_functions():
-    renderer = DirectiveRenderer(template_env(Paths(ROOT, FIXTURE)), "a")
-    assert "apply_top_p" in renderer(Directive("code", "content/a.md:9", "sampling.apply_top_p"))
+    assert "apply_top_p" in renderer()(Directive("code", "content/a.md:9", "sampling.apply_top_p"))
 
 
 def test_allowed_code_module_is_one_rule_fed_by_a_list_of_packages():
@@ -271,7 +281,7 @@ def test_a_widget_folder_outside_content_is_refused(tiny, tmp_path):
 # ---- the worker protocol always replies --------------------------------------------------
 
 def ask(message: str) -> dict:
-    return json.loads(widgets.handle(message))
+    return json.loads(widgetkit.handle(message))
 
 
 def render_request(value: str) -> str:
@@ -291,7 +301,7 @@ def test_handle_answers_deep_json_with_invalid():
 
 
 def test_number_parsing_refuses_overflow_without_raising():
-    from widgets.base import Number, InputError
+    from widgetkit import Number, InputError
     number = Number("t", "T", default=1.0, min=0, max=3)
     for raw in (10 ** 400, "1e400", "9" * 5000, -(10 ** 400)):
         with pytest.raises(InputError):
@@ -408,11 +418,17 @@ def test_preview_closes_idle_connections(preview, monkeypatch):
     assert closed and time.monotonic() - started < 5
 
 
-def test_preview_rebuild_that_runs_too_long_is_stopped(tmp_path, monkeypatch):
-    (tmp_path / "build.py").write_text("import time\ntime.sleep(30)\n")
-    monkeypatch.setattr(cli, "REBUILD_TIMEOUT", 1.0, raising=False)
-    status = serve.PreviewStatus()
+def test_preview_rebuild_that_runs_too_long_is_given_up(tmp_path, monkeypatch):
+    release = threading.Event()
+    monkeypatch.setattr(preview_module, "build_site", lambda *args, **kwargs: release.wait(30))
+    monkeypatch.setattr(preview_module, "REBUILD_TIMEOUT", 1.0)
+    running = preview_module.Preview(tmp_path, tmp_path / "content", tmp_path / "_site", tmp_path / "cache")
     started = time.monotonic()
-    cli.rebuild(tmp_path, [], status)
-    assert time.monotonic() - started < 10
-    assert status.build == 0 and "stopped" in status.error
+    try:
+        assert running.rebuild() is False
+        assert time.monotonic() - started < 10
+        assert running.status.build == 0 and "given up" in running.status.error
+        assert running.stuck   # the next change starts the command again
+        assert running.on_demand("offline.zip") is False   # the runaway build holds the lock: no wait
+    finally:
+        release.set()

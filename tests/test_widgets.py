@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import sampling
-import widgets
+import widgetkit
 from widgets import facts
-from widgets.base import InputError
+from widgetkit import InputError
 from widgets.charts import percent, shown_token
 from widgets.draw import drawn_ids
 from widgets.examples import EXAMPLES, GPT2_VOCABULARY
@@ -31,8 +31,8 @@ def listed(html: str, kind: str = "fill") -> dict[str, float]:
     return {token: p for token, p, n in bars(html, kind) if not token.startswith("+ ")}
 
 
-def render(name: str, **state) -> widgets.View:
-    return widgets.render(name, {key: str(value) for key, value in state.items()})
+def render(name: str, **state) -> widgetkit.View:
+    return widgetkit.render(name, {key: str(value) for key, value in state.items()})
 
 
 def kept_tokens(html: str) -> list[str]:
@@ -44,7 +44,7 @@ def kept_tokens(html: str) -> list[str]:
 
 @pytest.mark.parametrize("name", ARTICLE_WIDGETS)
 def test_every_widget_renders_its_defaults_with_bars_that_carry_token_and_p(name):
-    view = widgets.REGISTRY[name].render({})
+    view = widgetkit.REGISTRY[name].render({})
     assert view.summary and bars(view.html)
     drawn_rects = view.html.count("<rect ") - view.html.count('<rect class="track"')
     assert drawn_rects == len(BAR.findall(view.html))   # no bar without its token and p
@@ -176,13 +176,13 @@ def test_top_k_summary_contrasts_the_two_prompts():
 @pytest.mark.parametrize("raw", ["", "abc", "-3", "0", "13", "1e9", "2.5"])
 def test_top_k_bad_input_raises_an_input_error_naming_top_k(raw):
     with pytest.raises(InputError) as caught:
-        widgets.render("top_k", {"top_k": raw})
+        widgetkit.render("top_k", {"top_k": raw})
     assert caught.value.param == "top_k" and "Top-k" in caught.value.message
     assert "whole number from 1 to 12" in caught.value.message
 
 
 def test_handle_answers_a_bad_top_k_as_invalid_with_its_message():
-    reply = json.loads(widgets.handle(json.dumps({"type": "render", "id": 9, "widget": "top_k",
+    reply = json.loads(widgetkit.handle(json.dumps({"type": "render", "id": 9, "widget": "top_k",
                                                   "state": {"top_k": ""}})))
     assert reply["type"] == "invalid" and reply["param"] == "top_k"
     assert reply["message"] == "Top-k needs a value: a whole number from 1 to 12."
@@ -242,7 +242,7 @@ def explorer_state(example: str, settings: dict) -> dict:
 @pytest.mark.parametrize("example", list(EXAMPLES))
 def test_explorer_final_bars_are_sampling_stages_probs(example, settings):
     ex = EXAMPLES[example]
-    view = widgets.render("explorer", explorer_state(example, settings))
+    view = widgetkit.render("explorer", explorer_state(example, settings))
     final = sampling.sampling_stages(ex.logits, **settings)
     head = listed_count(ex)
     expected = final.probs[:head].tolist() + ([float(final.probs[head:].sum())] if ex.size > head else [])
@@ -262,13 +262,13 @@ def test_explorer_stages_one_by_one_agree_with_sampling_stages(settings):
 
 
 def test_explorer_lists_each_step_in_the_order_applied():
-    html = widgets.render("explorer", explorer_state("big", SETTINGS[1])).html
+    html = widgetkit.render("explorer", explorer_state("big", SETTINGS[1])).html
     steps = re.findall(r"<li><strong>([^<]+)</strong>", html)
     assert steps == ["Scores", "Temperature 0.8", "Top-k 50", "Top-p 0.9", "Min-p 0.05", "Renormalise:"]
 
 
 def test_explorer_empty_boxes_are_off():
-    view = widgets.render("explorer", {"example": "flat", "temperature": "1", "top_k": "",
+    view = widgetkit.render("explorer", {"example": "flat", "temperature": "1", "top_k": "",
                                        "top_p": "", "min_p": ""})
     assert "12 of 12 tokens left" in view.summary and "Top-k</strong> off" in view.html
 
@@ -278,7 +278,7 @@ def test_explorer_empty_boxes_are_off():
                                         ("temperature", "4"), ("temperature", "")])
 def test_explorer_bad_input_names_its_parameter(param, raw):
     with pytest.raises(InputError) as caught:
-        widgets.render("explorer", {param: raw})
+        widgetkit.render("explorer", {param: raw})
     assert caught.value.param == param
 
 

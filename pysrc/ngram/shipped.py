@@ -1,6 +1,6 @@
 """The model the site ships, and the decoding comparison the build ran with it.
 
-The build (``sitegen/models.py``) trains the model once per corpus, caches
+The build (``ngram/prepare.py``) trains the model once per corpus, caches
 it, and hands the bytes over with ``use_model_bytes``; the same bytes travel
 in the site's wheel as ``ngram/model.bin``, which is where the browser finds
 them.  ``default_model()`` therefore works in both places::
@@ -58,7 +58,7 @@ def default_model() -> Model:
         if not resource.is_file():
             raise RuntimeError(
                 "there is no trained model here: the site's wheel carries ngram/model.bin, "
-                "and in CPython sitegen.models.prepare(cache) trains or loads one first."
+                "and in CPython ngram.prepare.prepare(cache) trains or loads one first."
             )
         data = resource.read_bytes()
     return Model.from_bytes(data)
@@ -70,11 +70,11 @@ def use_comparison(comparison: Comparison) -> None:
 
 
 def default_comparison() -> Comparison:
-    """Return the comparison the build computed (see ``sitegen.models.prepare``)."""
+    """Return the comparison the build computed (see ``ngram.prepare``)."""
     comparison = _handed_over.get("comparison")
     if comparison is None:
         raise RuntimeError(
             "the decoding comparison is computed by the build: call "
-            "sitegen.models.prepare(cache) before the article's facts."
+            "ngram.prepare.prepare(cache) before the article's facts."
         )
     return comparison

@@ -33,6 +33,8 @@ def make_parser(root):
         command.add_argument("--content", type=Path, default=None,
                              help="the folder of articles (default: content/)")
         command.add_argument("--out", type=Path, default=None, help="where to write (default: _site/)")
+        command.add_argument("--cache", type=Path, default=None,
+                             help="where work is kept between builds (default: .cache/)")
     build.add_argument("--drafts", action="store_true",
                        help="include articles marked draft: true (serve always does)")
     serve.add_argument("--port", type=int, default=8000)

@@ -231,7 +231,7 @@ def flatten_toc(tokens: list[dict]) -> list[dict]:
 ARTICLE_NODES = (nodes.Template, nodes.Output, nodes.TemplateData, nodes.Name, nodes.Getattr,
                  nodes.Getitem, nodes.Slice, nodes.Const, nodes.If, nodes.For, nodes.Compare,
                  nodes.Operand, nodes.And, nodes.Or, nodes.Not, nodes.CondExpr, nodes.Filter,
-                 nodes.Test, nodes.Tuple)
+                 nodes.Test, nodes.Tuple, nodes.Neg)   # Neg: a list index from the end, facts.x[-1]
 ARTICLE_FILTERS = {"upper", "lower", "title", "capitalize", "trim", "round", "int", "float", "abs",
                    "length", "count", "first", "last", "default", "d", "e", "escape", "string"}
 LOOP_ATTRIBUTES = {"index", "index0", "revindex", "revindex0", "first", "last", "length"}

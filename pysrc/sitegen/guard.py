@@ -107,12 +107,6 @@ def check_content_folder(content: Path, offline_zip: str, shown: str = "content"
 
 # ---- ::: code -----------------------------------------------------------------------------
 
-def site_packages(pysrc: Path) -> frozenset[str]:
-    """The site's own Python packages: the folders of pysrc/ that are packages, but the generator."""
-    return frozenset(p.name for p in pysrc.iterdir()
-                     if (p / "__init__.py").is_file() and p.name not in NOT_SITE_PACKAGES)
-
-
 def allowed_code_module(name: str, allowed_packages) -> bool:
     """Whether `::: code` may import and show module `name`: it belongs to one of the site's own
     packages (the one rule; the site's declared packages can feed it)."""

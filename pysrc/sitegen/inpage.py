@@ -1,11 +1,13 @@
 """Run Python inside the published browser runtime, from Playwright (tests and benchmarks).
 
 It loads the site's own pyodide/ files on the page's main thread, exactly as
-served (numpy and the sampling wheel from the site's lock), and evaluates a
+served (numpy and the site's wheel from the site's lock), and evaluates a
 Python source whose last expression is a string (JSON, for anything structured).
 Only tests and benchmarks do this; the site's pages never run Python sent to them.
 """
 from __future__ import annotations
+
+from .runtime import APP_DISTRIBUTION
 
 RUN_IN_PAGE = """
 async (source) => {
@@ -18,12 +20,12 @@ async (source) => {
       document.head.appendChild(script);
     });
     const pyodide = await loadPyodide({ indexURL: new URL("pyodide/", document.baseURI).href });
-    await pyodide.loadPackage(["sampling"], { messageCallback: () => {} });
+    await pyodide.loadPackage(["APP_DISTRIBUTION"], { messageCallback: () => {} });
     window.__inPagePython = pyodide;
   }
   return window.__inPagePython.runPython(source);
 }
-"""
+""".replace("APP_DISTRIBUTION", APP_DISTRIBUTION)
 
 
 def run_python(page, source: str, timeout_ms: float = 180_000) -> str:

@@ -1,6 +1,7 @@
 """Check every link and image of the articles before anything is written."""
 from __future__ import annotations
 
+import functools
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -28,7 +29,9 @@ class LinkCollector(HTMLParser):
                 self.refs.append((tag, value))
 
 
+@functools.lru_cache(maxsize=64)   # the preview checks unchanged pages again: read each once
 def collect(html: str) -> LinkCollector:
+    """The page's ids and references (the result is only read, never changed)."""
     collector = LinkCollector()
     collector.feed(html)
     return collector
@@ -52,7 +55,7 @@ def check_links(pages: dict[str, tuple[str, str, str]], files: set[str]) -> None
     ids = {url: c.ids for url, c in collected.items()}
     headings = {url: c.heading_ids for url, c in collected.items()}
     for url, (source, text, html) in pages.items():
-        for tag, ref in collect(html).refs:
+        for tag, ref in collected[url].refs:
             problem = missing_target(url, ref, ids, headings, files)
             if problem:
                 line = line_of(text, ref.split("#")[0] or ref)

@@ -13,11 +13,13 @@ Every output depends on the files' bytes only, so two builds of the same sources
 from __future__ import annotations
 
 import base64
+import functools
 import gzip
 import hashlib
 import io
 import json
 import os
+import shutil
 import zipfile
 from pathlib import Path
 from urllib.parse import quote
@@ -38,16 +40,25 @@ ZIP_DATE = (1980, 1, 1, 0, 0, 0)         # the earliest date a zip can hold: no 
 KEEP_ENCODED_FROM = 1 << 20              # bytes: Pyodide's big files, the same in every build
 
 
-def add_offline_files(site: Path, cache: Path, zip_name: str) -> None:
+def add_offline_files(site: Path, cache: Path, zip_name: str | None) -> None:
     """Write the file:// bundle, the service worker and the download into a built site, in
-    that order: the service worker lists what is there before the download exists."""
-    bundle = site / BUNDLE
-    bundle.parent.mkdir(exist_ok=True)
-    bundle.write_text(runtime_bundle(site, cache), encoding="utf-8")
+    that order: the service worker lists what is there before the download exists. Without
+    zip_name the download and the bundle (which only the download and pages opened from disk
+    use, and which the service worker does not list) are left out: the preview makes them when
+    they are asked for."""
+    if zip_name:
+        bundle = site / BUNDLE
+        bundle.parent.mkdir(exist_ok=True)
+        write_runtime_bundle(site, cache, bundle)
     template = site / SERVICE_WORKER_SOURCE     # moved to the top: its scope is its folder
     source = template.read_text(encoding="utf-8")
     template.unlink()
     (site / SERVICE_WORKER).write_text(service_worker(site, source), encoding="utf-8")
+    if zip_name:
+        write_offline_zip(site, zip_name)
+
+
+def write_offline_zip(site: Path, zip_name: str) -> None:
     (site / zip_name).write_bytes(offline_zip(site, Path(zip_name).stem))
 
 
@@ -74,9 +85,26 @@ def sri_of(data: bytes) -> str:
     return "sha256-" + base64.b64encode(hashlib.sha256(data).digest()).decode()
 
 
+@functools.lru_cache(maxsize=256)
+def _sha256_of_file(path: str, inode: int, size: int, mtime_ns: int) -> bytes:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").digest()
+
+
+def sha256_of(path: Path) -> bytes:
+    """A file's sha256, computed once per file as it is on disk: the runtime's files are hard
+    links to the same cached files in every build, so a preview does not hash 25 MB each time."""
+    info = path.stat()
+    return _sha256_of_file(str(path), info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+def sri_of_file(path: Path) -> str:
+    return "sha256-" + base64.b64encode(sha256_of(path)).decode()
+
+
 def precache_manifest(site: Path, worker_source: str) -> dict:
     """The build's id and its files, each as a URL path relative to the site with its SRI hash."""
-    files = [[quote(f), sri_of((site / f).read_bytes())] for f in precached_files(site)]
+    files = [[quote(f), sri_of_file(site / f)] for f in precached_files(site)]
     listing = json.dumps(files, separators=(",", ":"))
     # The id covers the service worker's own code too: new code, new cache.
     build = hashlib.sha256(f"{listing}\n{worker_source}".encode()).hexdigest()[:16]
@@ -109,6 +137,29 @@ def encoded_file(path: Path, cache: Path) -> str:
         partial.write_text(gzip_base64(data), encoding="ascii")
         partial.replace(kept)
     return kept.read_text(encoding="ascii")
+
+
+def write_runtime_bundle(site: Path, cache: Path, bundle: Path) -> None:
+    """offline/runtime.js, made once per set of inputs (the worker's parts and the runtime's
+    files) and kept in the cache: 20 MB of text that an article edit does not change."""
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for part in WORKER_PARTS:
+        digest.update((site / part).read_bytes())
+    for path in sorted((site / RUNTIME).iterdir()):
+        digest.update(path.name.encode() + b"\0" + sha256_of(path))
+    kept = cache / "offline-bundle" / f"{digest.hexdigest()[:20]}.js"
+    if not kept.exists():
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        partial = kept.with_name(f"{kept.name}.{os.getpid()}")  # builds running side by side
+        partial.write_text(runtime_bundle(site, cache), encoding="utf-8")
+        partial.replace(kept)
+        for old in sorted(kept.parent.glob("*.js"), key=lambda p: p.stat().st_mtime)[:-4]:
+            old.unlink(missing_ok=True)   # the newest few are enough
+    os.utime(kept)
+    try:
+        os.link(kept, bundle)   # the build never writes into it
+    except OSError:
+        shutil.copyfile(kept, bundle)
 
 
 def runtime_bundle(site: Path, cache: Path) -> str:

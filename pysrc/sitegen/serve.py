@@ -149,8 +149,17 @@ class PreviewStatus:
         return json.dumps({"build": self.build, "error": self.error}).encode()
 
 
+FAILED_PAGE = b"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Build failed</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+</head><body><main><h1>The site has not been built yet</h1>
+<p>The build failed; this page shows why and reloads once it succeeds.</p></main></body></html>
+"""
+
+
 class PreviewHandler(SiteHandler):
     status: PreviewStatus
+    on_demand: Callable[[str], bool] | None = None   # makes a file the preview leaves out until asked
 
     def do_GET(self):
         if self.path == "/__preview/reload.js":
@@ -158,8 +167,16 @@ class PreviewHandler(SiteHandler):
         if self.path == "/__preview/events":
             return self.stream_events()
         path = Path(self.translate_path(self.path))
-        if path.is_dir():
+        if path.is_dir() or self.path.split("?")[0].endswith("/"):
             path = path / "index.html"
+        if not path.exists() and self.on_demand is not None:
+            site = Path(self.directory)
+            if site in path.parents:
+                type(self).on_demand(path.relative_to(site).as_posix())
+        if path.suffix == ".html" and not path.is_file() and self.status.error:
+            # no good build yet (the first one failed): a page that shows the error and reloads
+            page = FAILED_PAGE.replace(b"</head>", PREVIEW_SCRIPT + b"\n</head>", 1)
+            return self.send_bytes(page, "text/html; charset=utf-8")
         if path.suffix == ".html" and path.is_file():
             html = path.read_bytes().replace(b"</head>", PREVIEW_SCRIPT + b"\n</head>", 1)
             return self.send_bytes(html, "text/html; charset=utf-8")
@@ -201,27 +218,47 @@ def allowed_hosts(host: str, also: str | None = None) -> set[str] | None:
 
 
 def make_server(site: Path, host: str, port: int, status: PreviewStatus | None = None,
-                allowed_host: str | None = None):
+                on_demand: Callable[[str], bool] | None = None, allowed_host: str | None = None):
     if status is None:
         handler = functools.partial(SiteHandler, directory=str(site))
     else:
-        handler = functools.partial(type("Bound", (PreviewHandler,), {"status": status}), directory=str(site))
+        bound = type("Bound", (PreviewHandler,), {"status": status, "on_demand": on_demand})
+        handler = functools.partial(bound, directory=str(site))
     return BoundedServer((host, port), handler, allowed_hosts(host, allowed_host))
 
 
-def snapshot(folders: list[Path]) -> dict[Path, float]:
-    """Modification times of every file under the folders (the watcher compares these)."""
-    return {p: p.stat().st_mtime for folder in folders for p in folder.rglob("*")
-            if p.is_file() and "__pycache__" not in p.parts}
+def snapshot(folders: list[Path]) -> dict[Path, tuple[int, int]]:
+    """Modification time and size of every file under the folders (the watcher compares these)."""
+    found = {}
+    for folder in folders:
+        for p in folder.rglob("*"):
+            if "__pycache__" in p.parts:
+                continue
+            try:
+                info = p.stat()
+            except OSError:   # deleted while we looked: the next look sees it gone
+                continue
+            if not p.is_dir():
+                found[p] = (info.st_mtime_ns, info.st_size)
+    return found
 
 
-def watch(folders: list[Path], on_change: Callable[[], None], interval: float = 0.5) -> None:
-    """Call on_change after any file under the folders changes (polling: no extra service)."""
+def watch(folders: list[Path], on_change: Callable[[set[Path]], None], interval: float = 0.1) -> None:
+    """Call on_change with the changed files after files under the folders change (polling: no
+    extra service; a tenth of a second, so that a preview follows typing), once the editor has
+    finished writing (two looks in a row agree)."""
     before = snapshot(folders)
     while True:
         time.sleep(interval)
         now = snapshot(folders)
-        if now != before:
-            time.sleep(0.2)  # let an editor finish writing
-            before = snapshot(folders)
-            on_change()
+        if now == before:
+            continue
+        while True:
+            time.sleep(0.03)
+            settled = snapshot(folders)
+            if settled == now:
+                break
+            now = settled
+        changed = {p for p in set(before) | set(now) if before.get(p) != now.get(p)}
+        before = now
+        on_change(changed)

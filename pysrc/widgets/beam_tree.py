@@ -25,7 +25,7 @@ import ngram
 from ngram.decoding import BeamStep, beam_steps
 from ngram.tokens import EOS, is_word, token_pieces
 
-from .base import Choice, Number, View, widget
+from widgetkit import Choice, Number, View, widget
 from .charts import Row, count, note, percent, prob_table, remembered, stats
 from .words import quoted
 
@@ -339,7 +339,7 @@ def legend() -> str:
 
 def beam_tree_facts(model: ngram.Model) -> dict:
     """What the article says about the figure in its first state (the widget's defaults)."""
-    from .base import REGISTRY
+    from widgetkit import REGISTRY
 
     d = REGISTRY["beam_tree"].defaults()
     search = Search.make(model, PROMPT_TEXT[d["prompt"]], d["beam_width"], d["steps"])

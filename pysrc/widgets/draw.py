@@ -16,7 +16,7 @@ import numpy as np
 
 import sampling
 
-from .base import Button, Choice, InputError, Number, Text, View, widget
+from widgetkit import Button, Choice, InputError, Number, Text, View, widget
 from .charts import Row, count, note, percent, prob_table, shown_token, stats
 from .examples import ALL_CHOICES, EXAMPLES, Example
 from .listing import example_note, listed_count, rest_row

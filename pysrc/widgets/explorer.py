@@ -15,7 +15,7 @@ import numpy as np
 
 import sampling
 
-from .base import Choice, Number, View, widget
+from widgetkit import Choice, Number, View, widget
 from .charts import Row, count, note, percent, prob_table, remembered, shown_token
 from .examples import ALL_CHOICES, EXAMPLES, GPT2_VOCABULARY, Example
 from .listing import example_note, listed_count, rest_row

@@ -19,7 +19,7 @@ import sampling
 from .charts import count, percent
 from .draw import counts_of, drawn_ids
 from .examples import EXAMPLES, GPT2_VOCABULARY, Example
-from .base import REGISTRY
+from widgetkit import REGISTRY
 from .listing import HEAD
 
 # The results of Holtzman, Buys, Du, Forbes, Choi, "The Curious Case of Neural Text
@@ -162,7 +162,7 @@ def sampling_facts() -> dict:
     }
 
 
-# -- The real model: its corpus and the decoding comparison (sitegen/models.py makes both) --
+# -- The real model: its corpus and the decoding comparison (ngram/prepare.py makes both) --
 
 def generation_facts(comparison: ngram.Comparison) -> dict:
     """Numbers about the n-gram model and its decoding table, for "Seeing it happen".

@@ -38,7 +38,7 @@ from ngram.decoding import penalized, step_stages
 from ngram.methods import COMPARISON_K, METHOD, METHODS, NUCLEUS_P, PENALTIES
 from ngram.tokens import EOS, token_pieces
 
-from .base import Button, Choice, Number, Text, View, widget
+from widgetkit import Button, Choice, Number, Text, View, widget
 from .charts import Row, count, more_tokens, note, percent, prob_table, stats
 from .words import quoted
 

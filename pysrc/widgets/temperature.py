@@ -5,7 +5,7 @@ import numpy as np
 
 import sampling
 
-from .base import Choice, Number, View, widget
+from widgetkit import Choice, Number, View, widget
 from .charts import Row, note, percent, prob_table, stats
 from .examples import ALL_CHOICES, EXAMPLES, Example
 from .listing import example_note, listed_count, rest_row

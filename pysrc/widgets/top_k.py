@@ -14,7 +14,7 @@ import numpy as np
 
 import sampling
 
-from .base import Number, View, widget
+from widgetkit import Number, View, widget
 from .charts import Row, percent, prob_table, stats
 from .examples import EXAMPLES, SMALL, Example
 

@@ -14,7 +14,7 @@ import numpy as np
 
 import sampling
 
-from .base import Choice, Number, View, widget
+from widgetkit import Choice, Number, View, widget
 from .charts import (RankScale, Row, count, curve_path, note, percent, prob_table, remembered,
                      running_total_chart, stats)
 from .examples import ALL_CHOICES, EXAMPLES, SMALL_ENOUGH, Example

@@ -24,7 +24,7 @@ const Protocol = (() => {
     // Start-up: Python's runtime is in and starting ("starting"), or it could not start ("failed",
     // with the reason in `message`; nothing is drawn after that).
     stage: { from: "worker", to: "page", fields: ["stage", "message?"] },
-    // The replies to a render: widgets.handle's own answer, passed on as it is.
+    // The replies to a render: widgetkit.handle's own answer, passed on as it is.
     // The view, and the state it hands back for the controls (hidden ones included).
     view: { from: "worker", to: "page", fields: ["id", "html", "summary", "state"] },
     // A value the widget refuses: `param` names the control ("" if none), `message` says why.

@@ -1,5 +1,5 @@
 // Python's start-up in its worker, with one entry point: Startup.startPython(start, report), which
-// takes the page's start message (protocol.js) and resolves to widgets.handle once Python can draw.
+// takes the page's start message (protocol.js) and resolves to widgetkit.handle once Python can draw.
 //
 // Start-up is what a reader waits for (README, "What start-up does"). So:
 // - Pyodide's own files are requested at once, all together, and the wasm is compiled as it
@@ -40,7 +40,7 @@ const Startup = (() => {
       report("starting");
       install(pyodide, await delivered.wheels);
       performance.mark("python:installed");
-      const handle = pyodide.pyimport("widgets").handle;
+      const handle = pyodide.pyimport("widgetkit").handle;
       performance.mark("python:ready");
       return handle;
     } finally {

@@ -1,5 +1,5 @@
 // Page glue: starts Python's workers, carries out the decisions figures.js makes for each figure
-// of the page, and shows the views. All drawing is done by Python (widgets.handle); this file only
+// of the page, and shows the views. All drawing is done by Python (widgetkit.handle); this file only
 // moves messages (protocol.js) and text. Contract for tests: data-widget, data-stage =
 // static|loading|ready|failed.
 "use strict";

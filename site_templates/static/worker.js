@@ -1,5 +1,5 @@
 // Python's worker: the protocol loop (the messages: protocol.js). It owns Pyodide, which
-// startup.js starts, and runs only widgets.handle(), which draws registered widgets; it never runs
+// startup.js starts, and runs only widgetkit.handle(), which draws registered widgets; it never runs
 // code sent by the page. Every render gets exactly one reply: a view, invalid or error.
 //
 // The page sends "start" first, then "page": the first render of each figure, which go live one
@@ -12,7 +12,7 @@
 
 if (typeof Startup === "undefined") importScripts("protocol.js", "startup.js");
 
-let python = null;   // widgets.handle, once start-up has it (a promise, from the start message on)
+let python = null;   // widgetkit.handle, once start-up has it (a promise, from the start message on)
 
 function post(message) {
   self.postMessage(message);
@@ -59,7 +59,7 @@ async function goLive(handle, renders) {
   performance.mark("python:all-figures");
 }
 
-// widgets.handle's reply, which is already a view, invalid or error message of the protocol.
+// widgetkit.handle's reply, which is already a view, invalid or error message of the protocol.
 function render(handle, request) {
   try {
     return JSON.parse(handle(JSON.stringify(request)));

@@ -1,4 +1,6 @@
-"""The generation widget's model and the decoding comparison, made once per machine.
+"""The article's build step: the generation widget's model and the decoding comparison,
+made once per machine. Build-time only (content/site.yml names it under `build:`, which
+keeps it out of the browser's wheel).
 
 Both depend only on the documentation of the Python running the build (the
 corpus) and on the sources of the `ngram` and `sampling` packages. So they are
@@ -7,7 +9,7 @@ build pays (about 10 s to clean the corpus and train, a minute or so for the
 table), every later build and test reads two files. Training and the table are
 deterministic, so two builds of the same sources still give the same bytes.
 
-`prepare` hands both to the `ngram` package (`ngram.default_model()` and
+`prepare(cache)` hands both to the `ngram` package (`ngram.default_model()` and
 `ngram.default_comparison()` then work for the widget views and the article's
 facts) and returns the model's bytes as the file the build adds to the site's wheel.
 """
@@ -17,6 +19,8 @@ import functools
 import hashlib
 import json
 import os
+import sys
+import sysconfig
 import tempfile
 import time
 from pathlib import Path
@@ -24,6 +28,7 @@ from pathlib import Path
 import ngram
 import sampling
 from ngram.corpus import raw_documents
+from pydoc_data import topics as pydoc_topics
 
 # The comparison of decoding methods (after Holtzman et al. 2020, Table 1): the
 # beginnings of held-out sentences, each continued once by every method, for as
@@ -39,8 +44,8 @@ KEEP_ENTRIES = 4  # cache entries of each kind kept, newest first
 def prepare(cache: Path) -> dict[str, bytes]:
     """Hand the model and the comparison to `ngram`, made or read from the cache;
     return the files the site's wheel must carry, by their path in it."""
-    folder = cache / "ngram"
-    model_key = digest(corpus_digest(), *package_sources(ngram, MODEL_SOURCES))
+    folder = cache / "ngram"   # this step's own corner of the build's cache
+    model_key = digest(corpus_digest(folder), *package_sources(ngram, MODEL_SOURCES))
     data, model_facts = cached_model(folder, model_key)
     ngram.use_model_bytes(data)
     table_key = digest(model_key, json.dumps(TABLE_SETTINGS, sort_keys=True),
@@ -51,10 +56,22 @@ def prepare(cache: Path) -> dict[str, bytes]:
 
 
 @functools.lru_cache(maxsize=1)
-def corpus_digest() -> str:
-    """A hash of the documentation the corpus is cleaned from (it does not change while
-    a process runs, so one reading per process is enough: about a second)."""
-    return digest(*raw_documents())
+def corpus_digest(folder: Path | None = None) -> str:
+    """A hash of the documentation the corpus is cleaned from. Reading it takes half a second
+    or more, and a preview runs this step again after each edit to the site's Python, so the
+    hash is kept in the cache (when given a folder) under a key that names this Python's
+    standard library: its version, its folder and that folder's date (which changes when a
+    module is added or removed), and the documentation topics' file."""
+    if folder is None:
+        return digest(*raw_documents())
+    stdlib, topics = Path(sysconfig.get_paths()["stdlib"]), Path(pydoc_topics.__file__)
+    stamp = digest(sys.version, *(f"{p}|{p.stat().st_size}|{p.stat().st_mtime_ns}" for p in (stdlib, topics)))
+    kept = folder / f"corpus-{stamp}.txt"
+    if kept.exists():
+        return kept.read_text(encoding="utf-8").strip()
+    value = digest(*raw_documents())
+    remember(folder, kept.name, value.encode("utf-8"), "corpus-*.txt")
+    return value
 
 
 def package_sources(package, names: tuple[str, ...] | None = None) -> list[str]:

@@ -32,6 +32,10 @@ class InputError(ValueError):
         self.message = message
 
 
+class WidgetError(ValueError):
+    """A mistake in a widget's declaration (found when its module is imported)."""
+
+
 class Param:
     """One parameter of a widget and how it is shown (set once, never changed).
 
@@ -209,11 +213,21 @@ def widget(name: str, title: str, params: list[Param]) -> Callable:
     """Register a view function as the widget `name` (the name the directive uses)."""
     for p in params:
         if p.control not in CONTROLS:
-            raise ValueError(f"parameter {p.name!r} of widget {name!r} has control {p.control!r}; "
+            raise WidgetError(f"parameter {p.name!r} of widget {name!r} has control {p.control!r}; "
                              f"use one of {', '.join(CONTROLS)}.")
 
     def register(view: Callable[..., View]) -> Callable[..., View]:
+        known = REGISTRY.get(name)
+        if known is not None and where(known.view) != where(view):
+            raise WidgetError(f"the widget name {name!r} is registered twice: by {where(known.view)} "
+                              f"and by {where(view)}; rename one.")
         REGISTRY[name] = Widget(name, title, tuple(params), view)
         return view
 
     return register
+
+
+def where(view: Callable) -> str:
+    """A view function as messages name it: module.function (importing a module again
+    registers the same function again, which is no conflict)."""
+    return f"{view.__module__}.{view.__qualname__}"
