@@ -315,7 +315,7 @@ def test_explorer_bad_input_names_its_parameter(param, raw):
 
 @pytest.fixture(scope="module")
 def article_facts() -> dict:
-    return {**facts.sampling_facts(), **facts.article_facts()}   # compute() adds the n-gram model's too
+    return {**facts.sampling_facts(), **facts.article_facts(), **facts.typical_facts()}   # compute() adds the n-gram model's too
 
 
 def test_facts_cover_every_name_the_article_prints_and_print_as_text(article_facts):
