@@ -261,13 +261,16 @@ def test_explorer_applies_every_control_in_order_and_resets_none(watched, site_u
     open_article(watched, site_url)
     ex = widget(watched, "explorer")
     big = EXAMPLES["big"]
-    settings = {"Temperature": "0.8", "Top-k": "50", "Top-p": "0.9", "Min-p": "0.05"}
+    settings = {"Temperature": "0.8", "Top-k": "50", "Top-p": "0.9", "Min-p": "0.05", "Typical": "0.9"}
     for label, value in settings.items():
         ex.get_by_label(label).fill(value)
     assert_shows_cpython_view(ex, "explorer")
-    final = sampling.sampling_stages(big.logits, temperature=0.8, top_k=50, top_p=0.9, min_p=0.05)
-    assert_bars(shown_bars(ex)[:10], list(zip(big.tokens[:10], final.probs[:10].tolist())))
-    expect(ex.locator(".summary")).to_contain_text(f"{int(final.kept.sum())} of 50,257 tokens left")
+    filtered = sampling.sampling_stages(big.logits, temperature=0.8, top_k=50, top_p=0.9, min_p=0.05).filtered
+    final = sampling.softmax(sampling.apply_typical(filtered, 0.9))   # typical last, as in transformers
+    assert_bars(shown_bars(ex)[:10], list(zip(big.tokens[:10], final[:10].tolist())))
+    expect(ex.locator(".summary")).to_contain_text(f"{np.count_nonzero(final)} of 50,257 tokens left")
+    expect(ex.locator("ol.pipeline")).to_contain_text(f"Typical 0.9 keeps {np.count_nonzero(final)} of "
+                                                      f"{np.count_nonzero(np.isfinite(filtered))}")
 
     ex.get_by_label("Top-p").fill("")   # empty: top-p off
     assert_shows_cpython_view(ex, "explorer")
@@ -281,6 +284,10 @@ def test_explorer_applies_every_control_in_order_and_resets_none(watched, site_u
     ex.get_by_label("Top-k").fill("50")
     expect(ex.locator(".message")).to_be_hidden()
     assert_bad_inputs_change_nothing(ex, ex.get_by_label("Min-p"), "explorer", ["2", "-0.5"], "Min-p takes")
+    ex.get_by_label("Min-p").fill("0.05")
+    expect(ex.locator(".message")).to_be_hidden()
+    assert_bad_inputs_change_nothing(ex, ex.get_by_label("Typical"), "explorer", ["0", "1.5"],
+                                     "Typical takes")
 
 
 def test_a_number_box_holding_no_number_gets_its_message_not_off(watched, site_url):

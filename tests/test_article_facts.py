@@ -106,3 +106,44 @@ def test_the_min_p_answer_words_hold():
     shares = facts.sampling_facts()
     assert as_int(shares["big_t15_p90"]) >= 10_000                        # "tens of thousands"
     assert float(shares["big_tail_t15"].rstrip("%")) > 50                  # the tail holds most of it
+
+
+# ---- penalties and typical sampling (issue 13, part 2) -------------------------------------
+
+@pytest.fixture(scope="module")
+def with_model() -> dict:
+    models.prepare(ROOT / ".cache")
+    return {**facts.generation_facts(ngram.default_comparison()), **facts.penalty_facts(ngram.default_model())}
+
+
+def percent_of(text: str) -> float:
+    return float(text.rstrip("%"))
+
+
+def test_the_repetition_penalty_delays_the_loop_and_perplexity_falls(with_model):
+    f = with_model
+    assert as_int(f["gen_pen_rep_loop_after"]) > 10 * as_int(f["gen_pen_loop_after"])      # "it comes later"
+    assert 0 < percent_of(f["gen_rep_greedy_penalty"]) < percent_of(f["gen_rep_greedy"])   # "still end in a loop"
+    assert float(f["gen_d2_greedy_penalty"]) > float(f["gen_d2_greedy"])           # "distinct pairs rise"
+    assert float(f["gen_ppl_greedy_penalty"]) < float(f["gen_ppl_greedy"])         # "even falls"
+    assert float(f["gen_pen_rep_changed_ppl"]) > float(f["gen_ppl_greedy"])            # "unlikely by the model's lights"
+    assert float(f["gen_pen_rep_kept_ppl"]) < float(f["gen_ppl_greedy"])              # "even more easily than the loop"
+    assert float(f["gen_ppl_greedy_penalty"]) < float(f["gen_ppl_human"]) / 3      # "a long way from"
+
+
+def test_the_frequency_penalty_breaks_loops_and_refuses_the_and_the_full_stop(with_model):
+    f = with_model
+    assert f["gen_rep_greedy_frequency"] == "0%"                                    # "does break the loops"
+    assert float(f["gen_d2_greedy_frequency"]) >= float(f["gen_d2_human"]) - 0.05  # "as varied as"
+    assert float(f["gen_sent_greedy_frequency"]) > 1.25 * float(f["gen_sent_human"])   # "run to ... against"
+    assert as_int(f["gen_pen_freq_the"]) + as_int(f["gen_pen_freq_stop"]) > as_int(f["gen_pen_freq_changed"]) / 2
+    assert as_int(f["gen_pen_freq_ten_uses"]) == round(np.exp(10 * ngram.methods.FREQUENCY_PENALTY))
+
+
+def test_what_typical_sampling_keeps_is_what_the_article_says():
+    f, big, flat = facts.typical_facts(), EXAMPLES["big"], EXAMPLES["flat"]
+    assert f["typical_flat05_top_dropped"] == [shown_token(t) for t in flat.tokens[:2]]   # "the two favourites"
+    assert f["typical_big_t15_09_dropped"] == [shown_token(t) for t in big.tokens[:2]]    # "the two most likely"
+    assert as_int(f["typical_big_t15_09_kept"]) == big.size - 2
+    assert f["typical_big09_kept"] == facts.sampling_facts()["big_p90"]                   # "as top-p 0.9 does"
+    assert f["typical_peaked09_kept"] == "1"                                              # "keeps it alone"

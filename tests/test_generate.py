@@ -238,7 +238,8 @@ def test_generation_facts_give_the_table_and_the_corpus(model):
     found = facts.generation_facts(ngram.default_comparison())
     assert [row["label"] for row in found["gen_rows"]] == ["Held-out documentation"] + [
         row.label for _, row in ngram.TABLE_ROWS]
-    assert found["gen_rows"][-1]["label"] == "Greedy, repetition penalty 1.2"
+    assert [row["label"] for row in found["gen_rows"][-2:]] == ["Greedy, repetition penalty 1.2",
+                                                                 "Greedy, frequency penalty 0.5"]
     assert found["gen_rep_greedy"] == "100%"          # a trigram's greedy path must loop
     assert found["gen_licence"] == ngram.LICENCE
     assert int(found["gen_vocabulary"].replace(",", "")) == model.vocabulary_size
@@ -249,8 +250,9 @@ def test_generation_facts_give_the_table_and_the_corpus(model):
 def test_comparison_rows_are_the_decoding_table(model):
     comparison = ngram.default_comparison()
     assert [row["key"] for row in comparison.rows] == ["human", "greedy", "beam", "sample", "temperature",
-                                                      "top_k", "top_p", "greedy_penalty"]
-    assert comparison.rows[-1]["method"] == "greedy" and comparison.rows[-1]["params"]["repetition_penalty"] == 1.2
+                                                      "top_k", "top_p", "greedy_penalty", "greedy_frequency"]
+    assert comparison.rows[-2]["method"] == "greedy" and comparison.rows[-2]["params"]["repetition_penalty"] == 1.2
+    assert comparison.rows[-1]["method"] == "greedy" and comparison.rows[-1]["params"]["frequency_penalty"] == 0.5
     assert {row["generations"] for row in comparison.rows} == {comparison.settings["prompts"]}
     assert {row["mean_length"] for row in comparison.rows} == {comparison.settings["length"]}
 

@@ -388,9 +388,10 @@ def test_decoding_table_on_a_small_model(small_model):
     assert len(prompts) == 3
     table = decoding_table(small_model, prompts, n_per_prompt=2, length=30, seed=1)
     assert [row["method"] for row in table] == ["greedy", "beam", "sample", "temperature", "top_k", "top_p",
-                                                "greedy"]
-    assert [row["generations"] for row in table] == [3, 3, 6, 6, 6, 6, 3]
-    assert table[-1]["key"] == "greedy_penalty" and table[-1]["params"]["repetition_penalty"] == 1.2
+                                                "greedy", "greedy"]
+    assert [row["generations"] for row in table] == [3, 3, 6, 6, 6, 6, 3, 3]
+    assert table[-2]["key"] == "greedy_penalty" and table[-2]["params"]["repetition_penalty"] == 1.2
+    assert table[-1]["key"] == "greedy_frequency" and table[-1]["params"]["frequency_penalty"] == 0.5
     for row in table:
         assert 0 <= row["repetition_percent"] <= 100 and 0 < row["distinct_2"] <= 1
         assert row["mean_length"] == 30

@@ -232,22 +232,34 @@ SETTINGS = [
     dict(temperature=0.0, top_k=5, top_p=None, min_p=None),
     dict(temperature=2.0, top_k=GPT2_VOCABULARY, top_p=1.0, min_p=0.0),
 ]
+# Typical last, as transformers applies it; 1 is the box's "keep every token".
+TYPICAL = [None, 0.2, 0.9, 1.0]
 
 
-def explorer_state(example: str, settings: dict) -> dict:
-    return {"example": example, **{k: "" if v is None else str(v) for k, v in settings.items()}}
+def explorer_state(example: str, settings: dict, typical_p=None) -> dict:
+    return {"example": example, "typical_p": "" if typical_p is None else str(typical_p),
+            **{k: "" if v is None else str(v) for k, v in settings.items()}}
 
 
+def expected_final(logits: np.ndarray, settings: dict, typical_p) -> np.ndarray:
+    """sampling_stages' distribution, then (if on) the typical filter on what it left, renormalised."""
+    final = sampling.sampling_stages(logits, **settings)
+    if typical_p is None or typical_p == 1.0:
+        return final.probs
+    return sampling.softmax(sampling.apply_typical(final.filtered, typical_p))
+
+
+@pytest.mark.parametrize("typical_p", TYPICAL)
 @pytest.mark.parametrize("settings", SETTINGS)
 @pytest.mark.parametrize("example", list(EXAMPLES))
-def test_explorer_final_bars_are_sampling_stages_probs(example, settings):
+def test_explorer_final_bars_are_sampling_stages_probs(example, settings, typical_p):
     ex = EXAMPLES[example]
-    view = widgetkit.render("explorer", explorer_state(example, settings))
-    final = sampling.sampling_stages(ex.logits, **settings)
+    view = widgetkit.render("explorer", explorer_state(example, settings, typical_p))
+    probs = expected_final(ex.logits, settings, typical_p)
     head = listed_count(ex)
-    expected = final.probs[:head].tolist() + ([float(final.probs[head:].sum())] if ex.size > head else [])
-    assert [p for _, p, _ in bars(view.html)] == expected
-    assert f"{int(final.kept.sum()):,} of {ex.size:,} tokens left" in view.summary
+    expected = probs[:head].tolist() + ([float(probs[head:].sum())] if ex.size > head else [])
+    assert [p for _, p, _ in bars(view.html)] == pytest.approx(expected, rel=1e-12, abs=1e-15)
+    assert f"{int(np.count_nonzero(probs)):,} of {ex.size:,} tokens left" in view.summary
     assert view.state == {}   # the explorer never changes a control
 
 
@@ -258,24 +270,41 @@ def test_explorer_stages_one_by_one_agree_with_sampling_stages(settings):
     final = sampling.sampling_stages(logits, **settings)
     assert np.array_equal(stages[-1].logits > -np.inf, final.kept)
     assert np.array_equal(at_t, sampling.sampling_stages(logits, temperature=settings["temperature"]).probs)
-    assert [s.name for s in stages] == ["temperature", "top-k", "top-p", "min-p"]
+    assert [s.name for s in stages] == ["temperature", "top-k", "top-p", "min-p", "typical"]
+
+
+def test_explorer_typical_keeps_the_tokens_whose_surprise_is_nearest_the_entropy():
+    """On the fruit prompt, typical 0.5 drops the two favourites: their surprise lies further
+    below the entropy than the next tokens' lies from it (Meister et al.'s rule)."""
+    ex = EXAMPLES["flat"]
+    view = widgetkit.render("explorer", explorer_state("flat", SETTINGS[0], 0.5))
+    probs = sampling.softmax(ex.logits)
+    entropy = -np.sum(probs * np.log(probs))
+    distance = np.abs(-np.log(probs) - entropy)
+    kept = [p > 0 for _, p, _ in bars(view.html)]
+    assert not kept[0] and not kept[1] and any(kept)
+    assert distance[kept].max() < distance[~np.array(kept)].min()
+    assert probs[kept].sum() >= 0.5 > probs[kept].sum() - probs[kept].min()   # just enough mass
+    assert "Typical 0.5</strong> keeps 6 of 12" in view.html
 
 
 def test_explorer_lists_each_step_in_the_order_applied():
-    html = widgetkit.render("explorer", explorer_state("big", SETTINGS[1])).html
+    html = widgetkit.render("explorer", explorer_state("big", SETTINGS[1], 0.9)).html
     steps = re.findall(r"<li><strong>([^<]+)</strong>", html)
-    assert steps == ["Scores", "Temperature 0.8", "Top-k 50", "Top-p 0.9", "Min-p 0.05", "Renormalise:"]
+    assert steps == ["Scores", "Temperature 0.8", "Top-k 50", "Top-p 0.9", "Min-p 0.05", "Typical 0.9", "Renormalise:"]
 
 
 def test_explorer_empty_boxes_are_off():
     view = widgetkit.render("explorer", {"example": "flat", "temperature": "1", "top_k": "",
-                                       "top_p": "", "min_p": ""})
+                                         "top_p": "", "min_p": "", "typical_p": ""})
     assert "12 of 12 tokens left" in view.summary and "Top-k</strong> off" in view.html
+    assert "Typical</strong> off" in view.html and "typical off" in view.summary
 
 
 @pytest.mark.parametrize("param, raw", [("top_k", "-3"), ("top_k", "1e9"), ("top_k", "2.5"),
                                         ("top_p", "1.5"), ("top_p", "abc"), ("min_p", "-0.1"),
-                                        ("temperature", "4"), ("temperature", "")])
+                                        ("temperature", "4"), ("temperature", ""), ("typical_p", "0"),
+                                        ("typical_p", "1.5")])
 def test_explorer_bad_input_names_its_parameter(param, raw):
     with pytest.raises(InputError) as caught:
         widgetkit.render("explorer", {param: raw})
@@ -286,7 +315,7 @@ def test_explorer_bad_input_names_its_parameter(param, raw):
 
 @pytest.fixture(scope="module")
 def article_facts() -> dict:
-    return {**facts.sampling_facts(), **facts.article_facts()}   # compute() adds the n-gram model's too
+    return {**facts.sampling_facts(), **facts.article_facts(), **facts.typical_facts()}   # compute() adds the n-gram model's too
 
 
 def test_facts_cover_every_name_the_article_prints_and_print_as_text(article_facts):

@@ -22,6 +22,9 @@ PENALTIES: dict[str, float] = {"repetition_penalty": 1.0, "frequency_penalty": 0
 # (Keskar et al. 2019, arXiv:1909.05858, as quoted in transformers' RepetitionPenaltyLogitsProcessor:
 # "a penalty of around 1.2 to achieve a good balance between truthful generation and lack of repetition").
 SUGGESTED_REPETITION_PENALTY = 1.2
+# And one with a frequency penalty: half a point off a token's score for each time it is already
+# in the text (the OpenAI API's rule; the API takes -2 to 2).
+FREQUENCY_PENALTY = 0.5
 
 
 class PaperRow(NamedTuple):
@@ -72,7 +75,9 @@ METHODS: tuple[Method, ...] = (
     Method("greedy", "Greedy", "Greedy decoding", {}, None, False,
            (TableRow("greedy", {}, "Greedy", "greedy"),
             TableRow("greedy_penalty", {"repetition_penalty": SUGGESTED_REPETITION_PENALTY},
-                     f"Greedy, repetition penalty {SUGGESTED_REPETITION_PENALTY:g}"))),
+                     f"Greedy, repetition penalty {SUGGESTED_REPETITION_PENALTY:g}"),
+            TableRow("greedy_frequency", {"frequency_penalty": FREQUENCY_PENALTY},
+                     f"Greedy, frequency penalty {FREQUENCY_PENALTY:g}"))),
     Method("beam", "Beam search", "Beam search", {"beam_width": 16}, "beam_width", False,
            (TableRow("beam", {}, "Beam search, b=16", "beam16"),)),
     Method("sample", "Pure sampling", "Pure sampling", {}, None, True,

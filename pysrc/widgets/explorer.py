@@ -1,10 +1,11 @@
-"""All the knobs at once: temperature, then top-k, top-p and min-p, every stage on show.
+"""All the knobs at once: temperature, then top-k, top-p, min-p and typical, every stage on show.
 
-The order is transformers' (and sampling_stages'): each filter sees only what
-the one before it left, renormalised. Any filter can be off (an empty box);
-no control ever changes another. The pipeline runs once: the public filters
-one by one, which keep the same survivors as sampling_stages (a test checks
-it), and the final bars are the softmax of what the last one left.
+The order is transformers' (its _get_logits_processor appends the typical filter
+after min-p; sampling_stages stops at min-p): each filter sees only what the one
+before it left, renormalised. Any filter can be off (an empty box); no control
+ever changes another. The pipeline runs once: the public filters one by one,
+which keep the same survivors as sampling_stages (a test checks it), and the
+final bars are the softmax of what the last one left.
 """
 from __future__ import annotations
 
@@ -37,13 +38,20 @@ def stage(name: str, value, logits: np.ndarray, left: int | None = None) -> Stag
     return Stage(name, value, logits, int(np.count_nonzero(logits > -np.inf)) if left is None else left)
 
 
-def run_stages(logits: np.ndarray, temperature: float, top_k, top_p, min_p) -> tuple[list[Stage], np.ndarray]:
+def typical(logits: np.ndarray, mass: float) -> np.ndarray:
+    """Locally typical filtering; a mass of 1 keeps every token, as transformers' generate()
+    skips the filter at typical_p = 1 (sampling.apply_typical takes only 0 < mass < 1)."""
+    return logits if mass >= 1 else sampling.apply_typical(logits, mass)
+
+
+def run_stages(logits: np.ndarray, temperature: float, top_k, top_p, min_p,
+               typical_p=None) -> tuple[list[Stage], np.ndarray]:
     """Temperature, then each filter on what the previous step left (an off filter passes all);
     and the distribution at temperature T, before any filter."""
     at_t = sampling.sampling_stages(logits, temperature=temperature)   # handles 0 (greedy) too
     stages = [stage("temperature", temperature, at_t.scaled)]
     steps = (("top-k", top_k, sampling.apply_top_k), ("top-p", top_p, sampling.apply_top_p),
-             ("min-p", min_p, sampling.apply_min_p))
+             ("min-p", min_p, sampling.apply_min_p), ("typical", typical_p, typical))
     for name, value, apply in steps:
         previous = stages[-1]
         if value is None:
@@ -69,7 +77,7 @@ def final_of(stages: list[Stage], at_t: np.ndarray) -> Final:
     return Final(stages[0].logits, probs, filtered > -np.inf)
 
 
-STEP_NAMES = ("kept", "greedy", "top-k", "top-p", "min-p")   # what removed a token, by code
+STEP_NAMES = ("kept", "greedy", "top-k", "top-p", "min-p", "typical")   # what removed a token, by code
 
 
 def removed_by(stages: list[Stage]) -> np.ndarray:
@@ -144,18 +152,21 @@ def pipeline_list(ex: Example, stages: list[Stage], final: Final) -> str:
            control="number", help="Empty for off; from 0 to 1."),
     Number("min_p", "Min-p", default=None, min=0.0, max=1.0, step=0.01, optional=True,
            control="number", help="Empty for off; from 0 to 1."),
+    Number("typical_p", "Typical", default=None, min=0.01, max=1.0, step=0.01, optional=True,
+           control="number", help="Applied last. Empty for off; from 0.01 to 1 (1 keeps every token)."),
 ])
 @remembered
-def explorer_view(example: str, temperature: float, top_k, top_p, min_p) -> View:
+def explorer_view(example: str, temperature: float, top_k, top_p, min_p, typical_p) -> View:
     ex = EXAMPLES[example]
-    stages, at_t = run_stages(ex.logits, temperature, top_k, top_p, min_p)
+    stages, at_t = run_stages(ex.logits, temperature, top_k, top_p, min_p, typical_p)
     final = final_of(stages, at_t)
     table = prob_table(f"{ex.label}: every stage, in the order applied",
                        ("Score", "\u00f7 T", "p at T", "Removed by"), explorer_rows(ex, final, at_t, removed_by(stages)),
                        bar_header="Sampled from", phone_hides=(0, 2))
     left = int(final.kept.sum())
     top = int(np.argmax(final.probs))
-    summary = (f"Temperature {temperature:g}, top-k {setting(top_k)}, top-p {setting(top_p)}, min-p {setting(min_p)}: "
+    summary = (f"Temperature {temperature:g}, top-k {setting(top_k)}, top-p {setting(top_p)}, min-p {setting(min_p)}, "
+               f"typical {setting(typical_p)}: "
                f"{count(left)} of {count(ex.size)} tokens left; {quoted(ex.tokens[top])} gets "
                f"{percent(float(final.probs[top]))}.")
     extra = example_note(ex)

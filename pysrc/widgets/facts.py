@@ -10,13 +10,15 @@ once, in ngram.methods.PAPER, with where they come from.
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 import ngram
 import ngram.methods
 import sampling
 
-from .charts import count, percent
+from .charts import count, percent, shown_token
 from .draw import counts_of, drawn_ids
 from .examples import EXAMPLES, GPT2_VOCABULARY, Example
 from widgetkit import REGISTRY
@@ -145,7 +147,8 @@ def order_facts(peaked: Example, flat: Example, big: Example) -> dict:
 
 
 def compute() -> dict:
-    return {**sampling_facts(), **generation_facts(ngram.default_comparison()), **article_facts()}
+    return {**sampling_facts(), **generation_facts(ngram.default_comparison()), **article_facts(),
+            **penalty_facts(ngram.default_model()), **typical_facts()}
 
 
 def sampling_facts() -> dict:
@@ -195,7 +198,8 @@ def generation_facts(comparison: ngram.Comparison) -> dict:
         shown, key = formatted_row(row), row["key"]
         facts.update({f"gen_rep_{key}": shown["repetition"], f"gen_d2_{key}": shown["distinct_2"],
                       f"gen_rep_{key}_but_last": f"{row['repetition_percent_but_last']:.0f}%",
-                      f"gen_ppl_{key}": shown["perplexity"], f"gen_n_{key}": shown["generations"]})
+                      f"gen_ppl_{key}": shown["perplexity"], f"gen_n_{key}": shown["generations"],
+                      f"gen_sent_{key}": shown["sentence"]})
     return facts
 
 
@@ -291,3 +295,79 @@ def min_p_band(temperature: float, min_p: float) -> float:
     """How far below the top score a raw score may lie and still pass min-p after temperature:
     p_i >= min_p * p_top  <=>  z_i / T >= z_top / T + ln(min_p)  <=>  z_i >= z_top - T * ln(1 / min_p)."""
     return temperature * float(np.log(1 / min_p))
+
+
+# -- Penalties and typical sampling (issue 13, part 2): self-contained like the above --
+
+def penalty_facts(model: ngram.Model) -> dict:
+    """What the generation widget shows for greedy decoding from its default prompt, 200 tokens
+    long, with no penalty, with the table's repetition penalty and with its frequency penalty:
+    where the loop starts, and the steps at which a penalty overrode the model's favourite
+    (how many, how likely the model found the tokens taken instead, and which favourites lost)."""
+    from .generate import MAX_LENGTH
+
+    prompt = [i for _, i in model.tokenize(REGISTRY["generate"].defaults()["prompt"])]
+    plain = ngram.generate(model, prompt, "greedy", MAX_LENGTH, nucleus_p=None)
+    repetition = overrides(model, prompt, repetition_penalty=ngram.methods.SUGGESTED_REPETITION_PENALTY)
+    frequency = overrides(model, prompt, frequency_penalty=ngram.methods.FREQUENCY_PENALTY)
+    r = ngram.methods.SUGGESTED_REPETITION_PENALTY
+    return {
+        "gen_pen_length": str(MAX_LENGTH),
+        "gen_pen_loop_after": str(ngram.repeating_tail(plain.tokens).start),
+        "gen_pen_rep_loop_after": str(repetition.loop.start) if repetition.loop else "no loop",
+        "gen_pen_rep_changed": str(len(repetition.changed)),
+        "gen_pen_rep_changed_ppl": f"{perplexity_of(repetition.changed):.0f}",
+        "gen_pen_rep_kept_ppl": f"{perplexity_of(repetition.kept):.1f}",
+        "gen_pen_rep_p09": f"{0.9 ** r:.2f}", "gen_pen_rep_p01": f"{0.1 ** r:.3f}",
+        "gen_pen_freq_changed": str(len(frequency.changed)),
+        "gen_pen_freq_the": str(frequency.lost.count(model.token_id("the"))),
+        "gen_pen_freq_stop": str(frequency.lost.count(model.token_id("."))),
+        "gen_pen_freq_ten_uses": count(round(np.exp(10 * ngram.methods.FREQUENCY_PENALTY))),
+        "gen_frequency_penalty": f"{ngram.methods.FREQUENCY_PENALTY:g}",
+    }
+
+
+class Overrides(NamedTuple):
+    """A penalised greedy text, seen against the model's own favourites."""
+
+    loop: ngram.RepeatingTail | None
+    changed: list[float]   # the model's probability of each token taken instead of its favourite
+    kept: list[float]      # ... and of each token that was its favourite
+    lost: list[int]        # the favourite each override passed over
+
+
+def overrides(model: ngram.Model, prompt: list[int], **penalty: float) -> Overrides:
+    from .generate import MAX_LENGTH
+
+    text = ngram.generate(model, prompt, "greedy", MAX_LENGTH, nucleus_p=None, **penalty)
+    context, changed, kept, lost = list(prompt), [], [], []
+    for step in text.steps:
+        favourite = int(np.argmax(model.logits(context)))   # the first of the best, as greedy takes it
+        if step.token == favourite:
+            kept.append(step.probability)
+        else:
+            changed.append(step.probability)
+            lost.append(favourite)
+        context.append(step.token)
+    return Overrides(ngram.repeating_tail(text.tokens), changed, kept, lost)
+
+
+def perplexity_of(probabilities: list[float]) -> float:
+    return float(np.exp(-np.mean(np.log(probabilities))))
+
+
+def typical_facts() -> dict:
+    """What typical sampling keeps of the article's examples: a band of surprise around the
+    entropy, which can leave the favourites out."""
+    peaked, flat, big = EXAMPLES["peaked"], EXAMPLES["flat"], EXAMPLES["big"]
+    flat_kept = np.isfinite(sampling.apply_typical(flat.logits, 0.5))
+    hot = np.isfinite(sampling.apply_typical(sampling.apply_temperature(big.logits, 1.5), 0.9))
+    return {
+        "typical_flat05_kept": count(int(flat_kept.sum())),
+        "typical_flat05_top_dropped": [shown_token(t) for t, k in zip(flat.tokens[:2], flat_kept) if not k],
+        "typical_flat_entropy": f"{sampling.entropy(probs_of(flat)):.2f}",
+        "typical_peaked09_kept": count(int(np.isfinite(sampling.apply_typical(peaked.logits, 0.9)).sum())),
+        "typical_big09_kept": count(int(np.isfinite(sampling.apply_typical(big.logits, 0.9)).sum())),
+        "typical_big_t15_09_kept": count(int(hot.sum())),
+        "typical_big_t15_09_dropped": [shown_token(big.tokens[i]) for i in np.flatnonzero(~hot)],
+    }
