@@ -112,7 +112,7 @@ def test_the_min_p_answer_words_hold():
 
 @pytest.fixture(scope="module")
 def with_model() -> dict:
-    models.prepare(ROOT / ".cache")
+    prepare.prepare(ROOT / ".cache")
     return {**facts.generation_facts(ngram.default_comparison()), **facts.penalty_facts(ngram.default_model())}
 
 
