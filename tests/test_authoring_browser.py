@@ -238,7 +238,7 @@ def test_figure_references_and_citations_lead_to_their_targets(watched, features
 def test_authoring_features_pass_axe_in_light_and_dark(watched, features_url):
     from axe_playwright_python.sync_playwright import Axe
     watched.goto(features_url + "features.html")
-    wait_ready(watched.locator('[data-widget="temperature"]'))
+    wait_ready(watched.locator('[data-widget="die"]'))
     for scheme in ("light", "dark"):
         watched.emulate_media(color_scheme=scheme)
         results = Axe().run(watched)
