@@ -129,7 +129,25 @@
     const next = document.createElement("template");
     next.innerHTML = html;
     patch(view, next.content);
+    requestAnimationFrame(() => reachable(view));
   }
+
+  // A view wider than its column scrolls sideways; a region that scrolls must be reachable from
+  // the keyboard (focusable, named), and one that does not must not be an extra tab stop.
+  function reachable(view) {
+    const scrolls = view.scrollWidth > view.clientWidth + 1;
+    if (scrolls === view.hasAttribute("tabindex")) return;
+    if (scrolls) {
+      view.setAttribute("tabindex", "0");
+      view.setAttribute("role", "region");
+      view.setAttribute("aria-label", "Figure, scrolls sideways");
+    } else {
+      for (const name of ["tabindex", "role", "aria-label"]) view.removeAttribute(name);
+    }
+  }
+  const views = roots.map((root) => root.querySelector(".view")).filter(Boolean);
+  views.forEach(reachable);
+  addEventListener("resize", () => views.forEach(reachable));
 
   // Make target's children equal to source's (source is consumed): same kinds of node in the
   // same places are updated in place; anything else is replaced.
