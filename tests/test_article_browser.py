@@ -372,3 +372,105 @@ def test_python_starts_from_the_snapshot_and_figures_go_live_in_page_order(watch
             pass
     assert "python:from-snapshot" in marks                 # restored, not booted from scratch
     assert marks["python:ready"] <= marks["python:first-figure"] <= marks["python:all-figures"]
+
+
+# ---- reading layout: one colour per meaning, margin notes, wide figures --------------------
+
+def static_page(browser, site_url, **context_options):
+    """The article with scripts off (the layout and the colours need no Python), and its watch."""
+    context = browser.new_context(java_script_enabled=False, **context_options)
+    watch = watch_context(context)
+    page = context.new_page()
+    watch_page(page, watch)
+    page.goto(site_url + ARTICLE)
+    return context, page, watch
+
+
+# For each meaning: where its colour shows in the legend, and where in the figures. Computed
+# colours, so a rule that paints one figure differently from the legend fails here.
+MEANINGS = {
+    "kept": (".colour-key .kept rect.fill", "fill", "[data-widget] tr.kept rect.fill, svg.beam-tree .node.kept rect", ["fill", "stroke"]),
+    "removed": (".colour-key .removed rect.fill", "stroke", "[data-widget] tr.removed rect.fill, svg.beam-tree .edge.cut", ["stroke", "stroke"]),
+    "nucleus": (".colour-key .nucleus code", "border-left-color", "tr.nucleus > th, tr.cut > td, svg.running .cut-line, svg.steps .nucleus-bar",
+                ["border-left-color", "border-bottom-color", "stroke", "fill"]),
+    "chosen": (".colour-key .chosen .tag", "border-top-color", "[data-widget] tr.chosen .tag, svg.steps .chosen-bar, svg.beam-tree .edge.best",
+               ["border-top-color", "fill", "stroke"]),
+}
+
+COLOURS = """([selector, properties]) => [...document.querySelectorAll(selector)].map(e => {
+  const style = getComputedStyle(e);
+  for (const p of properties) { const v = style.getPropertyValue(p); if (v && v !== "none" && v !== "rgba(0, 0, 0, 0)") return v; }
+  return "none";
+})"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_each_meaning_has_one_colour_in_the_legend_and_every_figure(browser, site_url, scheme):
+    context, page, watch = static_page(browser, site_url, color_scheme=scheme)
+    legend = page.locator(".colour-key")
+    expect(legend).to_be_visible()
+    seen = {}
+    for meaning, (key, key_property, used, properties) in MEANINGS.items():
+        colour = page.evaluate(COLOURS, [key, [key_property]])
+        assert len(colour) == 1 and colour[0] != "none", meaning
+        found = set()
+        for selector in used.split(", "):   # each kind of mark, with the property that paints it
+            prop = properties[used.split(", ").index(selector)]
+            values = page.evaluate(COLOURS, [selector, [prop]])
+            assert values, f"no {selector} on the page"
+            found |= set(values)
+        assert found == {colour[0]}, f"{meaning}: {found} in the figures, {colour[0]} in the legend"
+        seen[meaning] = colour[0]
+    assert len(set(seen.values())) == len(seen)   # and no two meanings share a colour
+    # Not by colour alone: removed rows are crossed out, a chosen row says so in words.
+    assert page.locator("tr.removed th").first.evaluate("e => getComputedStyle(e).textDecorationLine") == "line-through"
+    expect(page.locator("[data-widget] tr.chosen .tag").first).to_have_text("chosen")
+    watch.assert_clean()
+    context.close()
+
+
+MEASURE = """p => {   // the longest line of a paragraph, in characters
+  const text = p.firstChild, lines = new Map();
+  for (let i = 0; i < text.length; i++) {
+    const range = document.createRange(); range.setStart(text, i); range.setEnd(text, i + 1);
+    const top = Math.round(range.getBoundingClientRect().top);
+    lines.set(top, (lines.get(top) || 0) + 1);
+  }
+  return Math.max(...lines.values());
+}"""
+
+BOX = "e => { const r = e.getBoundingClientRect(); return {left: r.left, right: r.right, width: r.width}; }"
+
+
+def test_wide_screen_puts_asides_in_the_margin_and_figures_wider_than_the_text(browser, site_url):
+    context, page, watch = static_page(browser, site_url, viewport={"width": 1400, "height": 900})
+    first = page.locator("article > p").first
+    assert 60 <= first.evaluate(MEASURE) <= 80   # a comfortable measure
+    text = first.evaluate(BOX)
+    asides = page.locator("article > aside.aside")
+    assert asides.count() >= 4
+    for aside in asides.all():
+        box = aside.evaluate(BOX)
+        assert box["left"] >= text["right"] + 16 and box["width"] >= 200   # beside the text, not over it
+    for figure in page.locator("article > figure.widget").all():
+        assert figure.evaluate(BOX)["width"] >= text["width"] + 200
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    watch.assert_clean()
+    context.close()
+
+
+@pytest.mark.parametrize("width, media", [(360, "screen"), (900, "screen"), (1400, "print")])
+def test_narrow_screens_and_paper_keep_asides_in_the_text_and_figures_in_the_column(browser, site_url, width, media):
+    context, page, watch = static_page(browser, site_url, viewport={"width": width, "height": 800})
+    page.emulate_media(media=media)
+    text = page.locator("article > p").first.evaluate(BOX)
+    for aside in page.locator("article > aside.aside").all():
+        box = aside.evaluate(BOX)
+        assert abs(box["left"] - text["left"]) < 1 and abs(box["width"] - text["width"]) < 1
+        assert aside.evaluate("e => getComputedStyle(e).float") == "none"
+    for figure in page.locator("article > figure.widget").all():
+        assert figure.evaluate(BOX)["width"] <= text["width"] + 17   # a phone lets a figure out by 8 px a side
+    expect(page.locator(".colour-key")).to_be_visible()
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    watch.assert_clean()
+    context.close()

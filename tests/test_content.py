@@ -76,3 +76,33 @@ def test_render_template_body_undefined_name_points_at_line():
 
 def test_fill_placeholders_replaces_paragraph_wrapped_tokens():
     assert fill_placeholders("<p>XDIRECTIVEX0X</p>\n<p>x</p>", ["<figure/>"]) == "<figure/>\n<p>x</p>"
+
+
+def test_an_aside_block_becomes_an_aside_note_with_markdown_inside_and_keeps_line_numbers():
+    body = "Text.\n\n::: aside\n**Why** the $x$ name?\n\n::: code sampling.core.nucleus\n:::\n\nMore.\n"
+    out, found = extract_directives(body, "content/a.md", 0)
+    assert len(out.split("\n")) == len(body.split("\n"))   # later messages still name the right line
+    assert [d.kind for d in found] == ["code"]
+    html, _ = render_markdown(out)
+    aside = html[html.index("<aside"):html.index("</aside>")]
+    assert aside.startswith('<aside class="aside" role="note">')
+    assert "<strong>Why</strong>" in aside and "<math" in aside and "XDIRECTIVEX0X" in aside
+    assert html.index("Text.") < html.index("<aside") < html.index("</aside>") < html.index("More.")
+
+
+def test_colons_inside_a_code_fence_are_no_aside():
+    out, _ = extract_directives("```text\n::: aside\n:::\n```\n", "content/a.md", 0)
+    assert "<aside" not in out and out.split("\n")[1:3] == ["::: aside", ":::"]
+
+
+@pytest.mark.parametrize("body, where, words", [
+    ("a\n\n::: aside\nnote\n", "content/a.md:3", "no closing ':::'"),
+    ("a\n:::\n", "content/a.md:2", "no '::: aside' is open"),
+    ("::: aside\n::: aside\n:::\n:::\n", "content/a.md:2", "inside another (opened at content/a.md:1)"),
+    ("::: aside wide\n:::\n", "content/a.md:1", "takes nothing after it; got 'wide'"),
+    ("::: aside\n::: widget temperature\n:::\n", "content/a.md:2", "widget cannot sit in an aside"),
+])
+def test_aside_mistakes_name_their_line(body, where, words):
+    with pytest.raises(BuildError) as caught:
+        extract_directives(body, "content/a.md", 0)
+    assert str(caught.value).startswith(where + ": ") and words in str(caught.value)

@@ -135,7 +135,8 @@ def test_generate_shows_the_picked_token_and_remembers_recent_picks():
     view = render("draw", example="flat", seed=2, recent="1 2", generate="1")
     assert view.state == {"seed": 3, "draws": 1, "recent": "1 2 3"}
     picked = ex.tokens[int(drawn_ids(probs, 3, 1)[0])]
-    assert f'<tr class="kept chosen"><th scope="row"><code>{shown_token(picked)}</code>' in view.html
+    assert f'<tr class="kept chosen"><th scope="row"><code>{shown_token(picked)}</code> <span class="tag">chosen</span>' in view.html
+    assert view.html.count('class="tag"') == 1
     history = re.search(r'<span class="history">(.*?)</span>', view.html).group(1)
     assert re.findall(r"<code>([^<]*)</code>", history) == [
         shown_token(ex.tokens[int(drawn_ids(probs, s, 1)[0])]) for s in (3, 2, 1)]
@@ -209,12 +210,20 @@ def test_top_p_big_rows_show_head_crossing_token_and_the_sums_around_it():
     assert [n for _, _, n in shown] == [1] * HEAD + [size - 1 - HEAD, 1, ex.size - size]
     assert shown[HEAD + 1] == (ex.tokens[size - 1], float(probs[size - 1]), 1)
     assert shown[HEAD][1] == float(probs[HEAD:size - 1].sum())
-    assert '<tr class="kept cut">' in render("top_p", example="big", top_p=0.95).html
+    assert '<tr class="kept nucleus cut">' in render("top_p", example="big", top_p=0.95).html
 
 
 def test_top_p_marks_exactly_one_cut_after_the_last_kept_token():
     html = render("top_p", example="flat", top_p=0.9).html
     assert html.count(" cut\"") == 1 and kept_tokens(html)[-1] == " kiwi"
+
+
+@pytest.mark.parametrize("example, top_p", [("flat", 0.9), ("big", 0.95)])
+def test_top_p_marks_the_nucleus_rows_and_no_others_not_by_colour_alone(example, top_p):
+    html = render("top_p", example=example, top_p=top_p).html
+    rows = re.findall(r'<tr class="([^"]*)"', html)
+    assert rows and all(("nucleus" in c.split()) == ("kept" in c.split()) for c in rows)
+    assert "removed" in rows[-1] and 'class="zone-label"' in html and ">nucleus<" in html
 
 
 def test_top_p_chart_has_a_text_alternative():

@@ -6,6 +6,12 @@ Directives are lines of their own in the article:
     ::: image images/coin.svg alt="A coin" id=coin caption="..."
     ::: code sampling.apply_top_p
 
+An aside (a margin note on a wide screen, a box in the text on a phone) is a block:
+
+    ::: aside
+    Markdown, as anywhere in the article.
+    :::
+
 They are found in the raw text first (so errors can name their line), replaced
 by placeholders that pass through Jinja and Markdown untouched, and filled with
 HTML at the end. The body is a Jinja template before it is Markdown, so numbers
@@ -34,6 +40,9 @@ from .errors import BuildError
 from .references import Figure
 
 DIRECTIVE = re.compile(r"^:::\s*(\w+)\s*(.*)$")
+ASIDE_OPEN, ASIDE_CLOSE = re.compile(r"^:::\s*aside\b(.*)$"), re.compile(r"^:::\s*$")
+# md_in_html renders the Markdown inside; role="note": a remark aside from the text, not a landmark.
+ASIDE_TAG = '<aside class="aside" role="note" markdown="1">'
 PLACEHOLDER = "XDIRECTIVEX{}X"
 REQUIRED_META = ("title", "date", "summary")
 OPTIONAL_META = ("tags", "updated", "draft", "bibliography")
@@ -142,11 +151,17 @@ def extract_directives(body: str, source: str, offset: int) -> tuple[str, list[D
     """Replace directive lines and $$ blocks by placeholders; return the body and the directives."""
     lines, out, directives = body.split("\n"), [], []
     i, figures, in_fence = 0, 0, references.fenced(lines)
+    aside = None   # where the open aside started
     while i < len(lines):
         where = f"{source}:{offset + i + 1}"
         line = lines[i]
         if in_fence[i]:  # a fenced code block shows its lines as they are, directives included
             out.append(line)
+            i += 1
+            continue
+        if ASIDE_OPEN.match(line) or ASIDE_CLOSE.match(line):
+            aside = aside_line(line, aside, where)
+            out.append(ASIDE_TAG if aside else "</aside>")
             i += 1
             continue
         if line.strip() == "$$":
@@ -159,6 +174,9 @@ def extract_directives(body: str, source: str, offset: int) -> tuple[str, list[D
             continue
         match = DIRECTIVE.match(line)
         if match:
+            if aside and match.group(1) in references.FIGURE_KINDS:
+                raise BuildError(f"a {match.group(1)} cannot sit in an aside (opened at {aside}): "
+                                 "close the aside with ':::' first.", where)
             name, params = parse_directive_args(match.group(2), where)
             params, figure = references.take_figure(match.group(1), params, where, figures + 1)
             figures += bool(figure)
@@ -167,7 +185,22 @@ def extract_directives(body: str, source: str, offset: int) -> tuple[str, list[D
         else:
             out.append(line)
         i += 1
+    if aside:
+        raise BuildError("this aside has no closing ':::' line.", aside)
     return "\n".join(out), directives
+
+
+def aside_line(line: str, aside: str | None, where: str) -> str | None:
+    """Where the aside open after this '::: aside' or ':::' line started (None: closed)."""
+    opening = ASIDE_OPEN.match(line)
+    if opening and opening.group(1).strip():
+        raise BuildError(f"'::: aside' takes nothing after it; got {opening.group(1).strip()!r}.", where)
+    if opening and aside:
+        raise BuildError(f"an aside cannot open inside another (opened at {aside}); close that "
+                         "one with ':::' first.", where)
+    if not opening and not aside:
+        raise BuildError("a ':::' line closes an aside, but no '::: aside' is open here.", where)
+    return where if opening else None
 
 
 class FormulaError(BuildError):

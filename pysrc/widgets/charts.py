@@ -110,6 +110,8 @@ def table_row(r: Row, phone_hides: tuple[int, ...] = ()) -> str:
     classes = " ".join(c for c in ("kept" if r.kept else "removed", "rest" if r.rest else "", r.note) if c)
     name = (f'<span class="rest-label">{escape(more_tokens(r.rest))}</span>' if r.rest
             else f"<code>{escape(shown_token(r.token))}</code>")
+    if "chosen" in r.note.split():   # said in words too, not by its colour alone
+        name += ' <span class="tag">chosen</span>'
     cells = "".join(f'<td{optional(i, phone_hides, "num")}>{c}</td>' for i, c in enumerate(r.cells))
     return f'<tr class="{classes}"><th scope="row">{name}</th>{cells}{bar_cell(r)}</tr>'
 
@@ -213,7 +215,17 @@ def running_total_chart(running: np.ndarray, top_p: float, nucleus: int, descrip
         f'<path class="curve" d="{curve or curve_path(running, scale)}"/>'
         f'<line class="cut-line" x1="{x_cut:.1f}" y1="{PLOT["top"]}" x2="{x_cut:.1f}" y2="{PLOT["bottom"]}"/>'
         f'<text class="p-label" x="{PLOT["right"] + 4}" y="{y_of(top_p) + 4:.1f}">p = {top_p:g}</text>'
+        f'{zone_label(x_cut)}'
         f'{tick_marks(scale)}'
         f'<text x="{(PLOT["left"] + PLOT["right"]) / 2}" y="{CHART_H - 2}" text-anchor="middle">{axis_label}</text>'
         f'</svg>'
     )
+
+
+def zone_label(x_cut: float) -> str:
+    """The word "nucleus" at the foot of its shaded zone (the curve is high by the cut), inside
+    the zone when it fits, else just right of it."""
+    y = PLOT["bottom"] - 6
+    if x_cut - PLOT["left"] >= 56:
+        return f'<text class="zone-label" x="{x_cut - 4:.1f}" y="{y}" text-anchor="end">nucleus</text>'
+    return f'<text class="zone-label" x="{x_cut + 4:.1f}" y="{y}">\u2190 nucleus</text>'

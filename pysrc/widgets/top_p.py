@@ -66,7 +66,12 @@ def token_row(ex: Example, nuc: Nucleus, i: int) -> Row:
     kept = i < nuc.size
     after = percent(float(nuc.after[i])) if kept else "\u2014"
     return Row(ex.tokens[i], float(nuc.probs[i]), (running_text(ex, float(nuc.running[i])), after),
-               kept=kept, note="cut" if i == nuc.size - 1 else "")
+               kept=kept, note=nucleus_note(kept, i == nuc.size - 1))
+
+
+def nucleus_note(kept: bool, last: bool) -> str:
+    """The classes of a row: the nucleus's rows are marked, and the last of them closes it."""
+    return " ".join(c for c in ("nucleus" if kept else "", "cut" if last else "") if c)
 
 
 def span_row(ex: Example, nuc: Nucleus, start: int, stop: int) -> list[Row]:
@@ -74,7 +79,7 @@ def span_row(ex: Example, nuc: Nucleus, start: int, stop: int) -> list[Row]:
     kept = stop <= nuc.size
     after = percent(float(nuc.after[start:stop].sum())) if kept else "\u2014"
     cells = (running_text(ex, float(nuc.running[stop - 1])), after)
-    return rest_row(ex, nuc.probs, cells, kept=kept, start=start, stop=stop)
+    return rest_row(ex, nuc.probs, cells, kept=kept, start=start, stop=stop, note=nucleus_note(kept, False))
 
 
 def nucleus_rows(ex: Example, nuc: Nucleus) -> list[Row]:
