@@ -171,3 +171,24 @@ def test_on_a_phone_the_handles_alone_take_touch_and_nothing_scrolls_sideways(br
     assert figure.locator(".view").evaluate("v => v.scrollWidth <= v.clientWidth")
     watch.assert_clean()
     context.close()
+
+
+def test_a_list_python_refuses_shows_its_message_and_keeps_the_last_good_view(watched, site_url):
+    """The handles only make good lists; one made otherwise (here by a script) gets Python's
+    message, naming the entry, and the figure keeps its view until a good list comes."""
+    watched.goto(site_url + ARTICLE)
+    figure = figure_of(watched)
+    wait_ready(figure)
+    good = assert_shows_cpython_view(figure)
+    scores_field(figure).evaluate("f => { f.value = '9,6.4,5.1,4.2,3.2,2.9,1.9,1.7,1.3,1,0.6,-12'; }")
+    handle(figure, 0).focus()
+    watched.keyboard.press("ArrowRight")
+    message = "Scores: entry 12 takes a number from -10 to 10; got '-12'."
+    # CPython refuses the same list with the same sentence
+    with pytest.raises(widgets.InputError, match=re.escape(message)):
+        widgets.render("distribution", form_state(figure))
+    expect(figure.locator(".message")).to_have_text(message)
+    expect(figure.locator(".summary")).to_have_text(good.summary)
+    figure.get_by_role("button", name="Reset the scores").click()
+    expect(figure.locator(".message")).to_be_hidden()
+    assert assert_shows_cpython_view(figure).html == good.html

@@ -317,10 +317,13 @@
   }
 
   // The list the reader wants now: the field's, or, while it holds none (the figure's own), the
-  // values the view's handles were drawn with.
-  function listOf(root, field) {
+  // values the view's handles were drawn with; null while the view is still an older state's
+  // (a new prompt asked for, say), whose handles may not be the ones wanted.
+  function listOf(figure, field) {
+    const root = roots[figure];
     const values = Edits.parse(field.value);
     if (values.length) return values;
+    if (Figures.busy(records[figure])) return null;
     const handles = handlesOf(root, field.name);
     const list = [];
     for (const handle of handles) list[Number(handle.dataset.index)] = Number(handle.dataset.value);
@@ -332,8 +335,8 @@
     const root = roots[figure];
     const field = listField(root, handle.dataset.edit);
     const index = Number(handle.dataset.index);
-    const list = listOf(root, field);
-    if (value === null || !(index in list) || list[index] === value) return;
+    const list = listOf(figure, field);
+    if (value === null || !list || !(index in list) || list[index] === value) return;
     field.value = Edits.text(Edits.replaced(list, index, value));
     handle.setAttribute("aria-valuenow", String(value));
     handle.setAttribute("aria-valuetext", String(value));
@@ -364,10 +367,10 @@
       if (!handle || event.altKey || event.ctrlKey || event.metaKey) return;
       const field = listField(root, handle.dataset.edit);
       const spec = specOf(field);
-      const current = listOf(root, field)[Number(handle.dataset.index)];
-      const value = spec && Edits.keyed(current, event.key, event.shiftKey, spec);
+      const list = listOf(figure, field);
+      const value = spec && Edits.keyed(list ? list[Number(handle.dataset.index)] : NaN, event.key, event.shiftKey, spec);
       if (value === null) return;
-      event.preventDefault();
+      event.preventDefault();   // a slider's key, even when the list cannot take it yet: no page scroll
       setEntry(figure, handle, value);
     });
     let drag = null;   // {handle, pointer} while a pointer holds a handle
