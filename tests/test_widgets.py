@@ -46,7 +46,8 @@ def kept_tokens(html: str) -> list[str]:
 def test_every_widget_renders_its_defaults_with_bars_that_carry_token_and_p(name):
     view = widgetkit.REGISTRY[name].render({})
     assert view.summary and bars(view.html)
-    drawn_rects = view.html.count("<rect ") - view.html.count('<rect class="track"')
+    drawn_rects = (view.html.count("<rect ") - view.html.count('<rect class="track"')
+                   - view.html.count('<rect class="score-'))   # a score's bar (distribution) is no probability
     assert drawn_rects == len(BAR.findall(view.html))   # no bar without its token and p
 
 
@@ -360,3 +361,96 @@ def test_percent_never_rounds_a_share_to_zero_or_a_part_to_the_whole(p, text):
 
 def test_shown_token_marks_only_the_leading_space():
     assert shown_token(" Paris") == "\u2423Paris" and shown_token("token #12") == "token #12"
+
+
+# ---- Numbers: a list of numbers edited in the view ---------------------------------------
+
+from widgetkit import Numbers, widget  # noqa: E402  (the kind under test, beside its users)
+from widgets.distribution import SCORES  # noqa: E402
+
+
+def test_numbers_reads_the_list_as_text_or_as_numbers():
+    kind = Numbers("xs", "Values", default=(1.0, 2.0), min=-1, max=5, step=0.5, length=3)
+    assert kind.parse("1, 2.5,-1") == (1.0, 2.5, -1.0)
+    assert kind.parse([0, 4.5, 5]) == (0.0, 4.5, 5.0)
+    assert kind.text((1.0, 2.5, -1.0)) == "1,2.5,-1"
+    assert kind.parse(kind.text((0.1, 3.3, 4.7))) == (0.1, 3.3, 4.7)   # the text round-trips
+
+
+@pytest.mark.parametrize("raw, words", [
+    ("1,2", "Values takes 3 numbers from -1 to 5, separated by commas; got 2."),
+    ("1,2,3,4", "Values takes 3 numbers from -1 to 5, separated by commas; got more than 3."),
+    ("1,x,3", "Values: entry 2 takes a number from -1 to 5; got 'x'."),
+    ("1,2,", "Values: entry 3 takes a number from -1 to 5; got ''."),
+    ("1,2,9", "Values: entry 3 takes a number from -1 to 5; got '9'."),
+    ("nan,2,3", "Values: entry 1 takes a number from -1 to 5; got 'nan'."),
+    ("1,inf,3", "Values: entry 2 takes a number from -1 to 5; got 'inf'."),
+    ([1, True, 3], "Values: entry 2 takes a number from -1 to 5; got True."),
+    ("", "Values needs a value: 3 numbers from -1 to 5, separated by commas."),
+    ({"a": 1}, "Values takes 3 numbers from -1 to 5, separated by commas."),
+])
+def test_numbers_refuses_a_bad_list_naming_the_entry_and_what_it_takes(raw, words):
+    kind = Numbers("xs", "Values", default=(1.0, 2.0, 3.0), min=-1, max=5, step=0.5, length=3)
+    with pytest.raises(InputError) as caught:
+        kind.parse(raw)
+    assert caught.value.param == "xs" and caught.value.message == words
+
+
+def test_numbers_without_a_default_takes_empty_for_the_views_own_and_any_length_up_to_its_limit():
+    kind = Numbers("xs", "Values", min=0, max=1, step=0.1, max_length=4)
+    assert kind.parse("") is None and kind.parse(None) is None and kind.text(None) == ""
+    assert kind.parse("0.5") == (0.5,)
+    with pytest.raises(InputError, match="got more than 4"):
+        kind.parse("," * 10_000)   # split no further than the limit: a long text costs nothing
+    assert "or nothing for the figure's own" in kind.accepted()
+
+
+def test_numbers_declaration_is_checked_when_the_widget_registers():
+    with pytest.raises(ValueError, match="finite bounds"):
+        Numbers("xs", "Values", min=0, max=0, step=0.1)
+    with pytest.raises(ValueError, match="reset by 'example', which is not one of its parameters"):
+        widget("broken_numbers", "Broken", params=[Numbers("xs", "Values", min=0, max=1, step=0.1,
+                                                           reset_by=("example",))])
+    assert "broken_numbers" not in widgetkit.REGISTRY
+
+
+def test_numbers_handle_carries_the_marks_the_page_makes_a_slider_of():
+    html = SCORES.handle(3, 6.4, 'Score of "fact" <b>', "<svg></svg>", valuetext="6.40")
+    assert html.startswith('<div class="edit-handle" data-edit="scores" data-index="3" data-value="6.4" '
+                           'data-label="Score of &quot;fact&quot; &lt;b&gt;" data-valuetext="6.40">')
+
+
+@pytest.mark.parametrize("example", list(EXAMPLES))
+def test_distribution_with_dragged_scores_is_the_softmax_of_those_scores(example):
+    ex = EXAMPLES[example]
+    n = listed_count(ex)
+    scores = [round(-3 + 0.7 * i, 1) for i in range(n)]   # every order of the tokens turned around
+    view = render("distribution", example=example, scores=",".join(map(str, scores)))
+    logits = np.concatenate([scores, ex.logits[n:]])
+    expected = sampling.softmax(logits)
+    shown = bars(view.html)
+    np.testing.assert_allclose([p for _, p, _ in shown[:n]], expected[:n], rtol=1e-12)
+    assert re.findall(r'data-edit="scores" data-index="(\d+)" data-value="([^"]+)"', view.html) == [
+        (str(i), f"{s:g}") for i, s in enumerate(scores)]
+    top = int(np.argmax(expected))
+    assert view.summary.startswith(f"After {ex.label}, \u201c{ex.tokens[top].strip()}\u201d has score {logits[top]:.2f}")
+
+
+def test_distribution_without_scores_draws_the_examples_own_and_reset_returns_there():
+    own = render("distribution", example="peaked")
+    edited = render("distribution", example="peaked", scores="1,2,3,4,5,6,7,8,9,10,0,-1")
+    assert edited.html != own.html
+    assert render("distribution", example="peaked", scores=SCORES.text(EXAMPLES["peaked"].scores)).html == own.html
+    assert render("distribution", example="peaked", scores="").html == own.html
+
+
+def test_distribution_refuses_scores_that_do_not_fit_the_prompt():
+    twelve = SCORES.text(EXAMPLES["peaked"].scores)
+    with pytest.raises(InputError) as caught:
+        render("distribution", example="big", scores=twelve)
+    assert caught.value.param == "scores"
+    assert caught.value.message.startswith("Scores takes 10 numbers after ")
+    reply = json.loads(widgetkit.handle(json.dumps({"type": "render", "id": "0:1", "widget": "distribution",
+                                                 "state": {"example": "peaked", "scores": "1,2,99"}})))
+    assert reply == {"id": "0:1", "type": "invalid", "param": "scores",
+                     "message": "Scores: entry 3 takes a number from -10 to 10; got '99'."}

@@ -11,10 +11,10 @@ import importlib
 import json
 import pkgutil
 
-from .base import (REGISTRY, Button, Choice, InputError, Number, Param, Text, View, Widget,
+from .base import (REGISTRY, Button, Choice, InputError, Number, Numbers, Param, Text, View, Widget,
                    WidgetError, widget)
 
-__all__ = ["REGISTRY", "Button", "Choice", "InputError", "Number", "Param", "Text", "View",
+__all__ = ["REGISTRY", "Button", "Choice", "InputError", "Number", "Numbers", "Param", "Text", "View",
            "Widget", "WidgetError", "handle", "import_widgets", "load", "render", "widget"]
 
 # Which module registers each widget ({widget name: module name}). The build writes it into the

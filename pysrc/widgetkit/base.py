@@ -14,13 +14,14 @@ in the worker, before the view runs).
 from __future__ import annotations
 
 import math
+from html import escape
 from types import MappingProxyType
 from typing import Any, Callable, Mapping, NamedTuple
 
 # These are plain classes and named tuples, not dataclasses: in the browser, making a dataclass
 # costs 10-20 ms (it compiles its generated methods), and start-up makes a dozen of them.
 
-CONTROLS = ("range", "number", "radio", "button", "text", "hidden", "none")
+CONTROLS = ("range", "number", "radio", "button", "text", "edit", "hidden", "none")
 
 
 class InputError(ValueError):
@@ -40,6 +41,7 @@ class Param:
     """One parameter of a widget and how it is shown (set once, never changed).
 
     control: "range" / "number" / "radio" / "text" for a control the reader uses,
+    "edit" for a list of numbers the reader edits in the view itself (Numbers),
     "button" for an action (its value is sent only when pressed), "hidden" for
     state the view hands back (a draw counter), "none" for a setting fixed by
     the article's directive.
@@ -129,6 +131,79 @@ class Text(Param):
         return raw
 
 
+class Numbers(Param):
+    """A list of numbers the reader edits in place, in the view (control "edit").
+
+    The view marks one handle per entry: an element with data-edit=NAME, data-index=I (from 0),
+    data-value (the number it drew with) and data-label (what the entry is, for a screen reader);
+    the page makes each a slider once Python is live (arrow keys, pointer and touch drags).
+    The value travels as text, the numbers separated by commas ("9,6.4,-0.5"), as the directive
+    writes it too. With default None, an empty value is None: the view picks the list itself
+    (an example's own scores). length: the exact number of entries, or None for 1 to max_length.
+    reset_by: names of controls whose change puts the list back to the built one (the list
+    belongs to the example a radio picks, say); the page also offers a reset button.
+    """
+
+    __slots__ = ("min", "max", "step", "length", "max_length", "reset_by", "reset_label")
+
+    def __init__(self, name: str, label: str, default: Any = None, control: str = "edit", help: str = "", *,
+                 min: float, max: float, step: float, length: int | None = None, max_length: int = 64,
+                 reset_by: tuple[str, ...] = (), reset_label: str = "Reset"):
+        super().__init__(name, label, default, control, help)
+        if not (math.isfinite(min) and math.isfinite(max) and min < max and step > 0):
+            raise ValueError(f"parameter {name!r} needs finite bounds min < max and a step above 0.")
+        self.min = min
+        self.max = max
+        self.step = step
+        self.length = length
+        self.max_length = length if length is not None else max_length
+        self.reset_by = tuple(reset_by)
+        self.reset_label = reset_label
+
+    def accepted(self) -> str:
+        count = f"{self.length}" if self.length is not None else f"1 to {self.max_length}"
+        empty = ", or nothing for the figure's own" if self.default is None else ""
+        return (f"{count} numbers from {fmt_bound(self.min)} to {fmt_bound(self.max)}, "
+                f"separated by commas{empty}")
+
+    def parse(self, raw: Any) -> Any:
+        if raw is None or (isinstance(raw, str) and raw.strip() == ""):
+            if self.default is None:
+                return None
+            raise InputError(self.name, f"{self.label} needs a value: {self.accepted()}.")
+        if isinstance(raw, str):
+            entries: list[Any] = raw.split(",", self.max_length)   # never more pieces than allowed + 1
+        elif isinstance(raw, (list, tuple)):
+            entries = list(raw)
+        else:
+            raise InputError(self.name, f"{self.label} takes {self.accepted()}.")
+        if not (self.length or 1) <= len(entries) <= self.max_length:
+            got = f"more than {self.max_length}" if len(entries) > self.max_length else str(len(entries))
+            raise InputError(self.name, f"{self.label} takes {self.accepted()}; got {got}.")
+        return tuple(self.entry(i, raw_entry) for i, raw_entry in enumerate(entries))
+
+    def entry(self, i: int, raw: Any) -> float:
+        value = to_number(raw)
+        if value is None or not math.isfinite(value) or not self.min <= value <= self.max:
+            shown = raw.strip() if isinstance(raw, str) else raw
+            raise InputError(self.name, f"{self.label}: entry {i + 1} takes a number from "
+                                        f"{fmt_bound(self.min)} to {fmt_bound(self.max)}; got {shown!r}.")
+        return value
+
+    def text(self, value: Any) -> str:
+        """The value as the page holds it: '' for None, else the numbers separated by commas."""
+        return "" if value is None else ",".join(f"{x:.15g}" for x in value)
+
+    def handle(self, index: int, value: float, label: str, inner: str, valuetext: str = "") -> str:
+        """The handle of entry `index` as the page expects it, around `inner` (escaped HTML that
+        shows the value; an element in it marked data-edit-track is the length a drag spans,
+        from min at its left edge to max at its right, else the handle itself)."""
+        text = valuetext or f"{value:g}"
+        return (f'<div class="edit-handle" data-edit="{escape(self.name)}" data-index="{index}" '
+                f'data-value="{value:.15g}" data-label="{escape(label)}" data-valuetext="{escape(text)}">'
+                f'{inner}</div>')
+
+
 class Button(Param):
     """An action: the parameter is `value` when the button was pressed, else None."""
 
@@ -215,6 +290,10 @@ def widget(name: str, title: str, params: list[Param]) -> Callable:
         if p.control not in CONTROLS:
             raise WidgetError(f"parameter {p.name!r} of widget {name!r} has control {p.control!r}; "
                              f"use one of {', '.join(CONTROLS)}.")
+        for other in getattr(p, "reset_by", ()):
+            if other not in {q.name for q in params}:
+                raise ValueError(f"parameter {p.name!r} of widget {name!r} is reset by {other!r}, "
+                                 "which is not one of its parameters.")
 
     def register(view: Callable[..., View]) -> Callable[..., View]:
         known = REGISTRY.get(name)

@@ -35,6 +35,7 @@
       root.querySelector(".stage").textContent = figure !== undefined && stage === "failed"
         ? STAGE_TEXT.broken : STAGE_TEXT[stage] + (detail ? ": " + detail + "." : "");
       root.querySelector(".controls-set").disabled = contractStage !== "ready";
+      syncHandles(root);
     }
   }
 
@@ -168,7 +169,9 @@
           if (old.getAttribute(name) !== value) old.setAttribute(name, value);
         }
         for (const { name } of [...old.attributes]) {
-          if (!fresh.hasAttribute(name)) old.removeAttribute(name);
+          if (!fresh.hasAttribute(name) && !(HANDLE_ATTRIBUTES.has(name) && old.hasAttribute("data-edit"))) {
+            old.removeAttribute(name);
+          }
         }
         patch(old, fresh);
       } else if (old.nodeValue !== fresh.nodeValue) {
@@ -180,6 +183,7 @@
   function show(root, message) {
     if (message.type === "view") {
       showView(root.querySelector(".view"), message.html);
+      syncHandles(root);
       root.querySelector(".summary").textContent = message.summary;
       const form = root.querySelector("form");
       for (const [name, value] of Object.entries(message.state || {})) {
@@ -292,15 +296,150 @@
     startWorker();
   }
 
+  // ---- Lists edited in the view (edits.js; the "edit" control of widgetkit/base.py). The form holds
+  // each list in a hidden field (data-built: the list the page was built with, data-min/max/step);
+  // the view marks one handle per entry (data-edit=NAME, data-index, data-value, data-label,
+  // data-valuetext). Once the figure is live, each handle is a slider: keys and pointer drags set
+  // its entry, and the new list goes through the same decisions as any control (figures.js).
+  const HANDLE_ATTRIBUTES = new Set(["role", "tabindex", "aria-label", "aria-valuemin", "aria-valuemax",
+    "aria-valuenow", "aria-valuetext", "aria-disabled"]);
+
+  // The hidden field of list `name`, if the figure's form has one.
+  function listField(root, name) {
+    const field = root.querySelector("form").elements[name];
+    return field && field.dataset && "built" in field.dataset ? field : null;
+  }
+
+  function handlesOf(root, name) {
+    return Array.from(root.querySelectorAll('.view [data-edit="' + CSS.escape(name) + '"][data-index]'));
+  }
+
+  // Make the view's handles sliders while the figure is live, plain marks otherwise (no dead control).
+  function syncHandles(root) {
+    const live = root.dataset.stage === "ready";
+    for (const handle of root.querySelectorAll(".view [data-edit][data-index]")) {
+      const field = listField(root, handle.dataset.edit);
+      if (!live || !field) {
+        for (const name of HANDLE_ATTRIBUTES) handle.removeAttribute(name);
+        continue;
+      }
+      const attributes = {
+        role: "slider", tabindex: "0", "aria-label": handle.dataset.label || handle.dataset.edit,
+        "aria-valuemin": field.dataset.min, "aria-valuemax": field.dataset.max,
+        "aria-valuenow": handle.dataset.value, "aria-valuetext": handle.dataset.valuetext || handle.dataset.value,
+      };
+      for (const [name, value] of Object.entries(attributes)) {
+        if (handle.getAttribute(name) !== value) handle.setAttribute(name, value);
+      }
+    }
+  }
+
+  // The list the reader wants now: the field's, or, while it holds none (the figure's own), the
+  // values the view's handles were drawn with; null while the view is still an older state's
+  // (a new prompt asked for, say), whose handles may not be the ones wanted.
+  function listOf(figure, field) {
+    const root = roots[figure];
+    const values = Edits.parse(field.value);
+    if (values.length) return values;
+    if (Figures.busy(records[figure])) return null;
+    const handles = handlesOf(root, field.name);
+    const list = [];
+    for (const handle of handles) list[Number(handle.dataset.index)] = Number(handle.dataset.value);
+    return list;
+  }
+
+  // Entry `index` of list `name` becomes `value`: the handle says so at once, Python redraws.
+  function setEntry(figure, handle, value) {
+    const root = roots[figure];
+    const field = listField(root, handle.dataset.edit);
+    const index = Number(handle.dataset.index);
+    const list = listOf(figure, field);
+    if (value === null || !list || !(index in list) || list[index] === value) return;
+    field.value = Edits.text(Edits.replaced(list, index, value));
+    handle.setAttribute("aria-valuenow", String(value));
+    handle.setAttribute("aria-valuetext", String(value));
+    want(figure, stateOf(root));
+  }
+
+  // The handle an event is on, if the figure is live and the handle's list is one of its fields.
+  function liveHandle(root, event) {
+    const handle = event.target.closest && event.target.closest("[data-edit][data-index]");
+    if (!handle || root.dataset.stage !== "ready" || !listField(root, handle.dataset.edit)) return null;
+    return handle;
+  }
+
+  const specOf = (field) => Edits.specOf(field.dataset);
+
+  // The value under the pointer, along the handle's track (data-edit-track), or the handle itself.
+  function pointedValue(root, handle, event) {
+    const track = handle.querySelector("[data-edit-track]") || handle;
+    const box = track.getBoundingClientRect();
+    const spec = specOf(listField(root, handle.dataset.edit));
+    return spec && Edits.valueAt(event.clientX, box.left, box.width, spec);
+  }
+
+  function wireEdits(root, figure) {
+    const view = root.querySelector(".view");
+    view.addEventListener("keydown", (event) => {
+      const handle = liveHandle(root, event);
+      if (!handle || event.altKey || event.ctrlKey || event.metaKey) return;
+      const field = listField(root, handle.dataset.edit);
+      const spec = specOf(field);
+      const list = listOf(figure, field);
+      const value = spec && Edits.keyed(list ? list[Number(handle.dataset.index)] : NaN, event.key, event.shiftKey, spec);
+      if (value === null) return;
+      event.preventDefault();   // a slider's key, even when the list cannot take it yet: no page scroll
+      setEntry(figure, handle, value);
+    });
+    let drag = null;   // {handle, pointer} while a pointer holds a handle
+    view.addEventListener("pointerdown", (event) => {
+      const handle = liveHandle(root, event);
+      if (!handle || drag || (event.pointerType === "mouse" && event.button !== 0)) return;
+      event.preventDefault();
+      handle.focus();
+      handle.setPointerCapture(event.pointerId);
+      drag = { handle, pointer: event.pointerId };
+      setEntry(figure, handle, pointedValue(root, handle, event));
+    });
+    view.addEventListener("pointermove", (event) => {
+      if (!drag || event.pointerId !== drag.pointer || root.dataset.stage !== "ready") return;
+      setEntry(figure, drag.handle, pointedValue(root, drag.handle, event));
+    });
+    const release = (event) => {
+      if (drag && event.pointerId === drag.pointer) drag = null;
+    };
+    view.addEventListener("pointerup", release);
+    view.addEventListener("pointercancel", release);
+    view.addEventListener("lostpointercapture", release);
+    for (const button of root.querySelectorAll("button[data-reset]")) {
+      button.addEventListener("click", () => {
+        const field = listField(root, button.dataset.reset);
+        if (!field) return;
+        field.value = field.dataset.built;
+        want(figure, stateOf(root));
+      });
+    }
+  }
+
+  // A control changed: the lists that belong to it (data-reset-by) go back to the built ones.
+  function resetListsOf(root, name) {
+    for (const field of root.querySelectorAll("input[data-reset-by]")) {
+      if (field.dataset.resetBy.split(" ").includes(name)) field.value = field.dataset.built;
+    }
+  }
+
   function wire(root, figure) {
     const form = root.querySelector("form");
+    wireEdits(root, figure);
     form.addEventListener("input", (event) => {
+      resetListsOf(root, event.target.name);
       const output = form.querySelector('output[for="' + event.target.id + '"]');
       if (output) output.textContent = event.target.value;
       if (event.target.type === "range") records[figure] = Figures.moved(records[figure], event.target.name, event.target.value);
       if (event.target.type !== "radio") want(figure, stateOf(root));
     });
     form.addEventListener("change", (event) => {
+      resetListsOf(root, event.target.name);
       if (event.target.type === "radio") want(figure, stateOf(root));
     });
     form.addEventListener("submit", (event) => {
