@@ -7,6 +7,8 @@ drives several controls, so one page load checks a whole widget.
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -148,6 +150,43 @@ def test_without_javascript_every_figure_is_shown_and_print_hides_the_controls(b
     page.emulate_media(media="print")
     expect(figures.first.locator(".controls")).to_be_hidden()
     expect(figures.first.locator(".view")).to_be_visible()
+    watch.assert_clean()
+    context.close()
+
+
+def test_figures_are_numbered_and_captioned_and_citations_lead_to_the_reference_list(browser, site_url):
+    """What a reader of a paper expects, with scripts off: Figure 1, 2, ... in page order, each
+    with a caption that describes it to a screen reader; every "Figure N" in the text leads to
+    figure N; citations are numbered in order of first use and lead to a reference list entry
+    with a link to the work."""
+    context = browser.new_context(java_script_enabled=False)
+    watch = watch_context(context)
+    page = context.new_page()
+    watch_page(page, watch)
+    page.goto(site_url + ARTICLE)
+    figures = page.locator("[data-widget]")
+    numbers = figures.evaluate_all("fs => fs.map(f => f.querySelector('.figure-number')?.textContent)")
+    assert numbers == [f"Figure {n}." for n in range(1, figures.count() + 1)]
+    for figure in figures.all():
+        caption = figure.locator(".caption").text_content().strip()
+        assert len(caption.split()) >= 8, caption                 # a sentence or two, not a stub
+        expect(figure).to_have_accessible_description(re.compile("^" + re.escape(caption[:40])))
+    links = page.locator("a.figure-ref")
+    assert links.count() >= figures.count()
+    for text, target in links.evaluate_all("as => as.map(a => [a.textContent, a.getAttribute('href')])"):
+        number = page.locator(target).locator(".figure-number").text_content()
+        assert number == text.replace("\xa0", " ") + "."
+    links.first.click()
+    expect(page.locator(links.first.get_attribute("href"))).to_be_in_viewport()
+
+    cited = page.locator(".citation a").evaluate_all("as => as.map(a => Number(a.textContent))")
+    first_use = list(dict.fromkeys(cited))
+    entries = page.locator(".references li")
+    assert first_use == list(range(1, entries.count() + 1))    # every entry cited, numbered by first use
+    for entry in entries.all():
+        assert entry.locator("a[href^='https://']").count() >= 1   # arXiv, DOI or the commit read
+    page.locator(".citation a").first.click()
+    expect(page.locator("#ref-1")).to_be_in_viewport()
     watch.assert_clean()
     context.close()
 

@@ -43,7 +43,7 @@ PAPER: dict[str, PaperRow] = {
     "human": PaperRow(12.38, 0.28, None),
     "greedy": PaperRow(1.50, 73.66, None),
     "beam16": PaperRow(None, 28.94, None),
-    "pure": PaperRow(22.73, None, 0.67),
+    "pure": PaperRow(22.73, 0.22, 0.67),
     "t09": PaperRow(None, None, 0.79),
     "topk40": PaperRow(None, None, 0.19),
     "topk640": PaperRow(None, None, 0.94),
