@@ -212,37 +212,28 @@ def print_table(rows: list[dict], speedups: list[dict]) -> None:
 
 def run_in_browser(repeats: int) -> list[dict]:
     """run_cases inside the built site's Pyodide, in headless Chromium (needs _site/ and Playwright)."""
-    import functools
-    import http.server
-    import threading
-
     from playwright.sync_api import sync_playwright
 
     sys.path.insert(0, str(ROOT / "pysrc"))
     from sitegen.browser import launch_options
     from sitegen.inpage import run_python
-    from sitegen.serve import SiteHandler
+    from sitegen.serve import serving
 
     site = ROOT / "_site"
     if not (site / "index.html").exists():
         raise SystemExit("Build the site first (python3 build.py build) to measure in the browser.")
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(SiteHandler, directory=str(site)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     # This very file, loaded as a module inside Pyodide; then its run_cases.
     source = (Path(__file__).read_text()
               .replace("from __future__ import annotations\n",
                        "from __future__ import annotations\n__file__ = 'bench_sampling.py'\n", 1)
               .replace('if __name__ == "__main__":', "if False:"))
     source += f"\nimport json as _json\n_json.dumps(run_cases({repeats}))\n"
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(**launch_options())
-            page = browser.new_page()
-            page.goto(f"http://127.0.0.1:{server.server_address[1]}/index.html")
-            rows = json.loads(run_python(page, source))
-            browser.close()
-    finally:
-        server.shutdown()
+    with serving(site) as url, sync_playwright() as p:
+        browser = p.chromium.launch(**launch_options())
+        page = browser.new_page()
+        page.goto(url + "index.html")
+        rows = json.loads(run_python(page, source))
+        browser.close()
     for row in rows:
         row["implementation"] = "sampling in Pyodide 0.27.7 (Chromium)"
     return rows

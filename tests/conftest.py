@@ -6,9 +6,7 @@ console error or page error failing the test.
 """
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -16,8 +14,9 @@ from urllib.parse import urlparse
 import pytest
 
 import widgetkit
+from ngram import prepare
 from sitegen import browser
-from sitegen.serve import SiteHandler
+from sitegen.serve import serving
 from sitegen.site import build_site
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,35 +28,42 @@ READY_TIMEOUT_MS = 90_000
 
 
 @pytest.fixture(scope="session")
-def built_site(tmp_path_factory) -> Path:
-    """The real site, built once from this checkout's sources."""
-    out = tmp_path_factory.mktemp("build") / "_site"
-    build_site(ROOT, out)
-    return out
-
-
-@pytest.fixture(scope="session")
 def build_cache(tmp_path_factory) -> Path:
-    """A cache folder of the tests' own, so that they never write into the repository's .cache/:
-    it only borrows, read-only, the downloads and the base runtime (Pyodide and numpy, py-compiled)
-    when the repository's cache has them; everything else is made here."""
+    """The cache of every build the tests make, so that they never write into the repository's
+    .cache/: it borrows, read-only, the downloads and the base runtime (Pyodide and numpy,
+    py-compiled) when the repository's cache has them, and starts from a copy of its n-gram
+    model and table (the builds add to it); everything else is made here."""
     cache = tmp_path_factory.mktemp("cache")
-    for kept in [ROOT / ".cache" / "downloads", *(ROOT / ".cache").glob("runtime-base-*")]:
+    repo = ROOT / ".cache"
+    for kept in [repo / "downloads", *repo.glob("runtime-base-*")]:
         if kept.is_dir():
             (cache / kept.name).symlink_to(kept, target_is_directory=True)
+    if (repo / "ngram").is_dir():
+        shutil.copytree(repo / "ngram", cache / "ngram")
     return cache
 
 
 @pytest.fixture(scope="session")
-def site_url(built_site, tmp_path_factory) -> str:
+def built_site(tmp_path_factory, build_cache) -> Path:
+    """The real site, built once from this checkout's sources."""
+    out = tmp_path_factory.mktemp("build") / "_site"
+    build_site(ROOT, out, cache=build_cache)
+    return out
+
+
+@pytest.fixture(scope="module")
+def site_model(build_cache) -> None:
+    """The article's n-gram model and decoding table, the ones its built site ships, handed to
+    `ngram` for a module's tests that compute on the CPython side (made once, in the tests' cache;
+    handed over again for each module, since a build or a test may hand `ngram` another)."""
+    prepare.prepare(build_cache)
+
+
+@pytest.fixture(scope="session")
+def site_url(built_site) -> str:
     """Base URL of the built site, served under /nextword/ by a local static server."""
-    top = tmp_path_factory.mktemp("www")
-    (top / SUB_PATH).symlink_to(built_site, target_is_directory=True)
-    handler = functools.partial(SiteHandler, directory=str(top))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/{SUB_PATH}/"
-    server.shutdown()
+    with serving(built_site, SUB_PATH) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,6 @@ import pytest
 
 import ngram
 import sampling
-from ngram import prepare
 from widgets import facts
 from widgets.charts import shown_token
 from widgets.draw import drawn_ids
@@ -78,8 +77,7 @@ def test_the_loop_rule_the_article_states_is_the_codes(found):
     assert metrics.ends_in_repetition(list("xy" * 51))
 
 
-def test_temperature_alone_writes_text_nearer_greedy_than_people():
-    prepare.prepare(ROOT / ".cache")
+def test_temperature_alone_writes_text_nearer_greedy_than_people(site_model):
     ppl = {row["method"]: row["perplexity"] for row in ngram.default_comparison().rows}
     assert abs(ppl["temperature"] - ppl["greedy"]) < abs(ppl["temperature"] - ppl["human"])
 
@@ -111,8 +109,7 @@ def test_the_min_p_answer_words_hold():
 # ---- penalties and typical sampling (issue 13, part 2) -------------------------------------
 
 @pytest.fixture(scope="module")
-def with_model() -> dict:
-    prepare.prepare(ROOT / ".cache")
+def with_model(site_model) -> dict:
     return {**facts.generation_facts(ngram.default_comparison()), **facts.penalty_facts(ngram.default_model())}
 
 

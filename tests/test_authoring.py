@@ -46,14 +46,14 @@ def where(problem: pytest.ExceptionInfo) -> str:
 
 
 @pytest.fixture(scope="module")
-def features_site(tmp_path_factory) -> Path:
+def features_site(tmp_path_factory, build_cache) -> Path:
     """The fixture site with the features article added, built once."""
     top = tmp_path_factory.mktemp("features")
     content = Path(shutil.copytree(FIXTURE, top / "content"))
     for path in FEATURES.iterdir():
         shutil.copy(path, content / path.name)
     out = top / "_site"
-    build_site(ROOT, out, content)
+    build_site(ROOT, out, content, build_cache)
     return out
 
 
@@ -201,11 +201,11 @@ def test_figure_mistakes_name_their_line(tmp_path, body, message, line):
     assert where(problem) == f"content/note.md:{line}"
 
 
-def test_an_image_figure_pointing_at_a_missing_file_stops_the_build(tmp_path):
+def test_an_image_figure_pointing_at_a_missing_file_stops_the_build(tmp_path, build_cache):
     content = Path(shutil.copytree(FIXTURE, tmp_path / "content"))
     (content / "pics.md").write_text(FRONT.format(extra="") + "\n::: image images/nope.svg alt=Nope\n")
     with pytest.raises(BuildError, match="images/nope.svg") as problem:
-        build_site(ROOT, tmp_path / "_site", content)
+        build_site(ROOT, tmp_path / "_site", content, build_cache)
     assert where(problem) == "content/pics.md:7"
 
 
@@ -232,18 +232,18 @@ def draft_content(tmp_path_factory) -> Path:
     return content
 
 
-def test_a_draft_is_left_out_of_the_build_the_index_the_feed_and_the_sitemap(draft_content, tmp_path):
+def test_a_draft_is_left_out_of_the_build_the_index_the_feed_and_the_sitemap(draft_content, tmp_path, build_cache):
     out = tmp_path / "_site"
-    build_site(ROOT, out, draft_content)
+    build_site(ROOT, out, draft_content, build_cache)
     assert not (out / "unfinished.html").exists() and (out / "coins.html").exists()
     for name in ("index.html", "feed.xml", "sitemap.xml"):
         text = (out / name).read_text()
         assert "unfinished" not in text and "Half written" not in text, name
 
 
-def test_the_preview_shows_a_draft_with_a_banner(draft_content, tmp_path):
+def test_the_preview_shows_a_draft_with_a_banner(draft_content, tmp_path, build_cache):
     out = tmp_path / "_site"
-    build_site(ROOT, out, draft_content, drafts=True)
+    build_site(ROOT, out, draft_content, build_cache, drafts=True)
     page = (out / "unfinished.html").read_text()
     assert '<p class="draft-banner" role="note"><strong>Draft.</strong>' in page
     assert "draft-banner" not in (out / "coins.html").read_text()
@@ -259,7 +259,7 @@ def test_slug_of(title, slug):
     assert slug_of(title) == slug
 
 
-def test_new_writes_an_article_that_builds_at_once_and_never_overwrites(tmp_path):
+def test_new_writes_an_article_that_builds_at_once_and_never_overwrites(tmp_path, build_cache):
     content = Path(shutil.copytree(FIXTURE, tmp_path / "content"))
     command = [sys.executable, str(ROOT / "build.py"), "new", "Why: sampling?", "--content", str(content)]
     done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
@@ -273,7 +273,7 @@ def test_new_writes_an_article_that_builds_at_once_and_never_overwrites(tmp_path
     assert again.returncode == 1 and "content/why-sampling.md exists already" in again.stderr
     assert path.read_text() == text
     out = tmp_path / "_site"
-    build_site(ROOT, out, content)
+    build_site(ROOT, out, content, build_cache)
     page = (out / "why-sampling.html").read_text()
     assert '<figure class="widget" id="fig-first"' in page and 'href="#fig-first">Figure&nbsp;1</a>' in page
 

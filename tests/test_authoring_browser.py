@@ -3,10 +3,8 @@ reloads on change, shows build errors (even when its first build fails) and reco
 pages keep their Content-Security-Policy."""
 from __future__ import annotations
 
-import functools
 import io
 from html import unescape
-import http.server
 import re
 import shutil
 import socket
@@ -23,7 +21,7 @@ import pytest
 from playwright.sync_api import expect
 
 from conftest import READY_TIMEOUT_MS, wait_ready
-from sitegen.serve import SiteHandler
+from sitegen.serve import serving
 from sitegen.site import build_site
 
 pytestmark = pytest.mark.browser
@@ -40,11 +38,8 @@ document.addEventListener('securitypolicyviolation',
 def fixture_url(tmp_path_factory, build_cache):
     out = tmp_path_factory.mktemp("fixture-site") / "_site"
     build_site(ROOT, out, FIXTURE, build_cache)
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(SiteHandler, directory=str(out)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
+    with serving(out) as url:
+        yield url
 
 
 def test_site_widget_goes_live_without_javascript_from_its_author(watched, fixture_url):
@@ -147,6 +142,7 @@ def test_a_first_preview_of_a_broken_article_shows_the_error_then_the_fixed_page
 
 
 def test_python_errors_and_a_dead_worker_leave_the_widget_usable(watched, fixture_url):
+    watched.clock.install()   # the page's clock runs as usual until the test moves it on
     watched.goto(fixture_url + "coins.html")
     widget = watched.locator('[data-widget="faulty"]')
     wait_ready(widget)
@@ -160,8 +156,9 @@ def test_python_errors_and_a_dead_worker_leave_the_widget_usable(watched, fixtur
     expect(widget.locator(".summary")).to_have_text("One part in 4.")
     expect(widget.locator(".message")).to_be_hidden()
     widget.get_by_role("button", name="Stop the worker").click()   # the worker ends itself
-    divisor.fill("8")                                   # no answer comes: the page notices,
-    expect(widget).not_to_have_attribute("data-stage", "ready", timeout=READY_TIMEOUT_MS)
+    divisor.fill("8")                                   # no answer comes; when the render's time
+    watched.clock.run_for(watched.evaluate("Protocol.RENDER_TIMEOUT_MS") + 1000)   # is up,
+    expect(widget).not_to_have_attribute("data-stage", "ready")    # the page notices,
     wait_ready(widget)                                  # starts a new worker,
     expect(widget.locator(".summary")).to_have_text("One part in 8.")   # and redraws the lost request
     divisor.fill("9")
@@ -174,18 +171,15 @@ FEATURES = ROOT / "tests" / "fixtures" / "authoring"
 
 
 @pytest.fixture(scope="module")
-def features_url(tmp_path_factory):
+def features_url(tmp_path_factory, build_cache):
     """The fixture site plus an article with code, footnotes, citations and numbered figures."""
     top = tmp_path_factory.mktemp("features-site")
     content = Path(shutil.copytree(FIXTURE, top / "content"))
     for path in FEATURES.iterdir():
         shutil.copy(path, content / path.name)
-    build_site(ROOT, top / "_site", content)
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(SiteHandler, directory=str(top / "_site")))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
+    build_site(ROOT, top / "_site", content, build_cache)
+    with serving(top / "_site") as url:
+        yield url
 
 
 def test_copy_button_copies_the_code_from_the_keyboard(watched, context, features_url):

@@ -16,11 +16,9 @@ import pytest
 import ngram
 import widgetkit
 from ngram.decoding import beam_steps
-from ngram import prepare
 from widgetkit import InputError
 from widgets.beam_tree import MAX_STEPS, PROMPT_TEXT, PROMPTS, Search, beam_tree_facts
 
-ROOT = Path(__file__).resolve().parent.parent
 DEFAULTS = widgetkit.REGISTRY["beam_tree"].defaults()
 NODE = re.compile(r'<g class="node ([a-z ]+)" data-step="(\d+)" data-rank="(\d+)" data-parent="(\d+)" '
                   r'data-token="(\d+)" data-logp="([^"]+)" data-state="(best|kept|cut)">')
@@ -28,8 +26,7 @@ SETTINGS = [(prompt, width, steps) for prompt, _ in PROMPTS for width in (2, 3, 
 
 
 @pytest.fixture(scope="module")
-def model() -> ngram.Model:
-    prepare.prepare(ROOT / ".cache")
+def model(site_model) -> ngram.Model:
     return ngram.default_model()
 
 

@@ -14,9 +14,8 @@ from playwright.sync_api import expect
 
 import widgetkit
 from conftest import wait_ready, watch_context, watch_page
-from ngram import prepare
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("site_model")]
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = "sampling.html"
 RENDER_TIMEOUT_MS = 30_000   # the first draw also reads the model into Python
@@ -24,11 +23,6 @@ NODE = re.compile(r'<g class="node [a-z ]+" data-step="(\d+)" data-rank="(\d+)" 
                   r'data-token="(\d+)" data-logp="([^"]+)" data-state="([a-z]+)">')
 BAR = re.compile(r'<rect class="fill" data-token="([^"]*)" data-p="([^"]+)"')
 FIELDS = "f => Object.fromEntries(new FormData(f))"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def site_model():
-    prepare.prepare(ROOT / ".cache")   # the model the built site ships, for the CPython side
 
 
 def shown_nodes(figure) -> list[tuple]:
@@ -47,7 +41,9 @@ def shown_bars(figure) -> list[tuple]:
 
 
 def assert_shows_cpython_view(figure) -> widgetkit.View:
-    """The figure, once no request is pending, is CPython's view of the state its form holds."""
+    """The figure, live and with no request pending, is CPython's view of the state its form holds
+    (a page whose Python never started is never busy: being live is checked first)."""
+    expect(figure).to_have_attribute("data-stage", "ready")
     expect(figure).not_to_have_attribute("aria-busy", "true", timeout=RENDER_TIMEOUT_MS)
     view = widgetkit.render("beam_tree", figure.locator("form").evaluate(FIELDS))
     expect(figure.locator(".summary")).to_have_text(view.summary)

@@ -16,16 +16,10 @@ from playwright.sync_api import expect
 
 import widgetkit
 from conftest import wait_ready
-from ngram import prepare
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("site_model")]
 ROOT = Path(__file__).resolve().parent.parent
 RENDER_TIMEOUT_MS = 30_000   # the first draw also reads the model into Python
-
-
-@pytest.fixture(scope="module", autouse=True)
-def site_model():
-    prepare.prepare(ROOT / ".cache")   # the model the built site ships, for the CPython side
 
 
 def page_state(widget) -> dict:
@@ -61,7 +55,9 @@ def expected_parts(view) -> dict:
 def assert_matches_cpython(widget, view) -> None:
     """Wait until no request is pending, then compare the page with `view`: summary, text,
     token ids and chart. (Each control sends as it moves; the glue sends the latest state
-    after the reply it waits for, and marks the figure aria-busy until the last reply.)"""
+    after the reply it waits for, and marks the figure aria-busy until the last reply.) The
+    figure must be live: a page whose Python never started is never busy, and would pass."""
+    expect(widget).to_have_attribute("data-stage", "ready")
     expect(widget).not_to_have_attribute("aria-busy", "true", timeout=RENDER_TIMEOUT_MS)
     expect(widget.locator(".summary")).to_have_text(view.summary)
     page, cpython = shown(widget), expected_parts(view)

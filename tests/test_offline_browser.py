@@ -4,13 +4,10 @@ straight from disk (file://), as built and as unzipped from the download."""
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
-import http.server
 import json
 import re
 import shutil
-import threading
 import zipfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +17,7 @@ import pytest
 from playwright.sync_api import expect
 
 from conftest import ROOT, SUB_PATH, Watch, wait_ready, watch_context, watch_page
-from sitegen.serve import SiteHandler
+from sitegen.serve import SiteHandler, serving
 from sitegen.site import build_site
 
 ARTICLE = "sampling.html"
@@ -54,17 +51,20 @@ UPDATE_INSTALLED = """async () => {
   return next.state;
 }"""
 # Resolves once the site's registration at `scope` has no build waiting and its active one is activated.
+# Resolves to true once the newest build's worker is the active one (or says why not, in time).
 NEW_BUILD_ACTIVE = """async (scope) => {
   const registration = await navigator.serviceWorker.getRegistration(scope);
+  if (!registration) return "no service worker for " + scope;
   const settled = () => !registration.waiting && registration.active.state === "activated";
+  const deadline = Date.now() + 60000;
   while (!settled()) {
+    if (Date.now() > deadline) return "the new build's worker did not take over within 60 s";
     const changing = registration.waiting || registration.active;
-    await new Promise((r) => changing.addEventListener("statechange", r, { once: true }));
+    await Promise.race([new Promise((r) => changing.addEventListener("statechange", r, { once: true })),
+                        new Promise((r) => setTimeout(r, 1000))]);
   }
   return true;
 }"""
-# What a page opened from disk gets when it fetches a file next to it.
-FETCH_FROM_DISK = "() => fetch('index.html').then(() => 'fetched', () => 'refused')"
 
 
 def visit_then_reload(page, url: str) -> list[str]:
@@ -76,22 +76,6 @@ def visit_then_reload(page, url: str) -> list[str]:
     page.reload()
     return page.evaluate(CONTROLLED)
 
-
-@contextmanager
-def serving(site: Path):
-    """Serve a built site under /nextword/, as conftest's site_url does; stopping it cuts the network."""
-    top = site.parent / "www"
-    top.mkdir(exist_ok=True)
-    if not (top / SUB_PATH).exists():
-        (top / SUB_PATH).symlink_to(site, target_is_directory=True)
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(SiteHandler, directory=str(top)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/{SUB_PATH}/"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture
@@ -126,7 +110,7 @@ def watch_from_outside_the_site(context, url: str) -> None:
     outside the site's folder: a page inside would be a client of the old build and keep it."""
     page = context.new_page()
     page.goto(url.removesuffix(f"{SUB_PATH}/"))   # the server's folder listing
-    assert page.evaluate(NEW_BUILD_ACTIVE, f"/{SUB_PATH}/")
+    assert page.evaluate(NEW_BUILD_ACTIVE, f"/{SUB_PATH}/") is True
     page.close()
 
 
@@ -202,7 +186,7 @@ def test_site_works_as_before_without_service_workers(browser, site_url):
 
 @pytest.mark.browser
 def test_after_one_visit_article_and_widgets_work_with_the_network_cut(context, watched, built_site):
-    with serving(built_site) as url:      # a server of its own, to stop
+    with serving(built_site, SUB_PATH) as url:      # a server of its own, to stop
         assert len(visit_then_reload(watched, url + ARTICLE)) == 1
         title = watched.locator("h1").text_content()
     context.set_offline(True)             # the server is gone too: nothing can come from a network
@@ -214,12 +198,13 @@ def test_after_one_visit_article_and_widgets_work_with_the_network_cut(context, 
 
 
 @pytest.mark.browser
-def test_a_new_deploy_replaces_the_old_build_and_its_cache(context, watched, tmp_path):
+def test_a_new_deploy_replaces_the_old_build_and_its_cache(context, watched, tmp_path, build_cache):
     site = tmp_path / "_site"
-    build_site(ROOT, site, content_with_summary(tmp_path / "first", "The first build's summary."))
-    with serving(site) as url:
+    build_site(ROOT, site, content_with_summary(tmp_path / "first", "The first build's summary."), build_cache)
+    with serving(site, SUB_PATH) as url:
         first_cache = visit_then_reload(watched, url + ARTICLE)
-        build_site(ROOT, site, content_with_summary(tmp_path / "second", "The second build's summary, changed."))
+        build_site(ROOT, site, content_with_summary(tmp_path / "second", "The second build's summary, changed."),
+                   build_cache)
         watched.reload()                  # an open page keeps its build: no mix of two deploys
         expect(watched.locator(".dek")).to_have_text("The first build's summary.")
         assert watched.evaluate(UPDATE_INSTALLED) == "installed"
@@ -247,14 +232,13 @@ NEWER_RULE = "\n/* the newer build */\n:root { --build: newer; }\n"
 
 
 @pytest.fixture(scope="module")
-def newer_build(tmp_path_factory) -> Path:
+def newer_build(tmp_path_factory, build_cache) -> Path:
     """The site with one more article, which the older build (built_site) does not have, and
     a stylesheet of its own, so that a page can tell whose files it got."""
     folder = tmp_path_factory.mktemp("newer")
     root = folder / "root"                       # this checkout, but for the stylesheet
     root.mkdir()
-    for name in ("pysrc", ".cache"):
-        (root / name).symlink_to(ROOT / name, target_is_directory=True)
+    (root / "pysrc").symlink_to(ROOT / "pysrc", target_is_directory=True)
     templates = Path(shutil.copytree(ROOT / "site_templates", root / "site_templates"))
     with open(templates / "static" / "style.css", "a", encoding="utf-8") as css:
         css.write(NEWER_RULE)
@@ -264,7 +248,7 @@ def newer_build(tmp_path_factory) -> Path:
         "does not list.\n---\n\nA page of the newer build.\n\n::: widget temperature example=flat\n",
         encoding="utf-8")
     out = folder / "_site"
-    build_site(root, out, content)
+    build_site(root, out, content, build_cache)
     return out
 
 
@@ -297,14 +281,8 @@ def serving_either(first: Path):
             return super().do_GET()
 
     deploy(first)
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Recording, directory=str(top)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/{SUB_PATH}/", deploy, log
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(top, handler=Recording) as url:
+        yield url + f"{SUB_PATH}/", deploy, log
 
 
 @pytest.mark.browser
@@ -359,15 +337,17 @@ def test_the_worker_does_not_take_over_a_page_loaded_without_it(browser, built_s
 # ---- 3. opened straight from disk (file://) --------------------------------------------
 
 @pytest.mark.browser
-def test_the_test_browser_refuses_fetch_on_file_pages_as_readers_browsers_do(page, built_site):
-    page.goto((built_site / "index.html").as_uri())
-    assert page.evaluate(FETCH_FROM_DISK) == "refused"
-
-
-@pytest.mark.browser
-def test_built_article_opened_from_disk_runs_its_widgets(from_disk, built_site):
+def test_built_article_opened_from_disk_runs_its_widgets_from_the_file_bundle(from_disk, built_site):
+    """From disk a browser refuses fetch() and workers from file URLs, so the page reads the whole
+    runtime from one classic script, offline/runtime.js, and asks for none of its files."""
+    requested = []
+    from_disk.context.on("request", lambda r: requested.append(r.url))
     from_disk.goto((built_site / ARTICLE).as_uri())
     assert_widget_responds(from_disk)
+    loaded = ["/".join(urlparse(url).path.split("/")[-2:]) for url in requested]
+    assert ARTICLE in str(loaded) and "offline/runtime.js" in loaded
+    assert [name for name in loaded if name.startswith(("pyodide/", "wheels/", "snapshot"))
+            or name.endswith(("worker.js", "download.js", ".wasm", ".whl", ".zip"))] == []
 
 
 @pytest.mark.browser

@@ -233,7 +233,7 @@ def refused(tiny: Path, tmp_path: Path) -> str:
     out = tmp_path / "_site"
     started = time.perf_counter()
     with pytest.raises(BuildError) as caught:
-        build_site(ROOT, out, tiny)
+        build_site(ROOT, out, tiny, tmp_path / "cache")
     assert not out.exists()
     assert time.perf_counter() - started < FAST   # refused before the runtime is assembled
     return str(caught.value)
@@ -317,12 +317,8 @@ def preview(tmp_path):
     site.mkdir()
     (site / "index.html").write_text("<html><head></head><body>hi</body></html>")
     (site / "big.bin").write_bytes(os.urandom(8 << 20))
-    server = serve.make_server(site, "127.0.0.1", 0, serve.PreviewStatus())
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serve.running(serve.make_server(site, "127.0.0.1", 0, serve.PreviewStatus())) as server:
+        yield server
 
 
 def exchange(server, request: bytes, timeout: float = 10) -> bytes:
@@ -358,13 +354,9 @@ def test_preview_refuses_a_foreign_host_header(preview):
 def test_preview_accepts_its_own_host_when_told(tmp_path):
     (tmp_path / "index.html").write_text("<html><head></head><body>hi</body></html>")
     server = serve.make_server(tmp_path, "127.0.0.1", 0, serve.PreviewStatus(), allowed_host="box.lan")
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with serve.running(server):
         reply = exchange(server, b"GET / HTTP/1.1\r\nHost: box.lan:8000\r\nConnection: close\r\n\r\n")
         assert status_of(reply) == 200
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.mark.parametrize("path", ["/%00", "/index.html%00.txt", "/%ff%fe/../../x"])

@@ -16,10 +16,12 @@ import http.server
 import json
 import socket
 import sys
+import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 from urllib.parse import unquote
 
 TYPES = {".wasm": "application/wasm", ".mjs": "text/javascript", ".js": "text/javascript",
@@ -225,6 +227,34 @@ def make_server(site: Path, host: str, port: int, status: PreviewStatus | None =
         bound = type("Bound", (PreviewHandler,), {"status": status, "on_demand": on_demand})
         handler = functools.partial(bound, directory=str(site))
     return BoundedServer((host, port), handler, allowed_hosts(host, allowed_host))
+
+
+@contextmanager
+def running(server: http.server.HTTPServer) -> Iterator[http.server.HTTPServer]:
+    """Run a server on a thread of its own until the block ends, then stop and close it."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@contextmanager
+def serving(site: Path, sub_path: str = "", handler: type[SiteHandler] = SiteHandler) -> Iterator[str]:
+    """Serve a folder as a static host does, on 127.0.0.1 at a free port, and yield its base URL
+    until the block ends (for tests and benchmarks). sub_path serves it under /sub_path/, as GitHub
+    serves a project's pages; handler: a SiteHandler that does more."""
+    with tempfile.TemporaryDirectory(prefix="serving-") as top:
+        folder = site
+        if sub_path:
+            (Path(top) / sub_path).symlink_to(Path(site).resolve(), target_is_directory=True)
+            folder = Path(top)
+        server = BoundedServer(("127.0.0.1", 0), functools.partial(handler, directory=str(folder)))
+        with running(server):
+            yield f"http://127.0.0.1:{server.server_address[1]}/" + (f"{sub_path}/" if sub_path else "")
 
 
 def snapshot(folders: list[Path]) -> dict[Path, tuple[int, int]]:
