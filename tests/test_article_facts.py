@@ -120,6 +120,18 @@ def percent_of(text: str) -> float:
     return float(text.rstrip("%"))
 
 
+def test_the_vocabulary_is_the_common_words_and_the_special_tokens_the_article_names(with_model):
+    """"... the 3,997 most common ... and 3 special ones, which mark the start of a sentence,
+    its end, and an "unknown" word": the counts add up, and the specials are those three."""
+    from ngram.tokens import BOS, EOS, SPECIAL_TOKENS, UNK
+    f, model = with_model, ngram.default_model()
+    specials = len(SPECIAL_TOKENS)
+    assert model.vocabulary[:specials] == SPECIAL_TOKENS == (BOS, EOS, UNK)
+    assert not set(model.vocabulary[specials:]) & set(SPECIAL_TOKENS)
+    assert as_int(f["gen_special_tokens"]) == specials
+    assert as_int(f["gen_vocabulary_words"]) + specials == as_int(f["gen_vocabulary"]) == model.vocabulary_size
+
+
 def test_the_repetition_penalty_delays_the_loop_and_perplexity_falls(with_model):
     f = with_model
     assert as_int(f["gen_pen_rep_loop_after"]) > 10 * as_int(f["gen_pen_loop_after"])      # "it comes later"
