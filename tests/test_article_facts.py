@@ -14,7 +14,7 @@ import ngram
 import sampling
 from ngram import prepare
 from widgets import facts
-from widgets.charts import shown_token
+from widgets.charts import percent, shown_token
 from widgets.draw import drawn_ids
 from widgets.examples import EXAMPLES
 
@@ -51,6 +51,8 @@ def test_draws_beyond_the_nucleus_are_counted_from_the_figures_draws(found):
     # fewer than the draws outside the top ten: the nucleus is the wider line
     assert as_int(found["big_p95_outside_draws"]) < as_int(facts.draw_facts(EXAMPLES["flat"], big)["big_tail_draws"])
     assert 0 < probs[order[nucleus:]].sum() <= 1 - facts.NUCLEUS_P + 1e-9
+    # "each token drawn ... has a 5.0% chance of coming from beyond the nucleus": the mass past it
+    assert found["big_p95_outside_mass"] == percent(probs[order[nucleus:]].sum())
 
 
 @pytest.mark.parametrize("temperature", [0.5, 1.0, 1.5, 2.0, 3.0])
