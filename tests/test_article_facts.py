@@ -13,7 +13,7 @@ import pytest
 import ngram
 import sampling
 from widgets import facts
-from widgets.charts import shown_token
+from widgets.charts import percent, shown_token
 from widgets.draw import drawn_ids
 from widgets.examples import EXAMPLES
 
@@ -50,6 +50,8 @@ def test_draws_beyond_the_nucleus_are_counted_from_the_figures_draws(found):
     # fewer than the draws outside the top ten: the nucleus is the wider line
     assert as_int(found["big_p95_outside_draws"]) < as_int(facts.draw_facts(EXAMPLES["flat"], big)["big_tail_draws"])
     assert 0 < probs[order[nucleus:]].sum() <= 1 - facts.NUCLEUS_P + 1e-9
+    # "each token drawn ... has a 5.0% chance of coming from beyond the nucleus": the mass past it
+    assert found["big_p95_outside_mass"] == percent(probs[order[nucleus:]].sum())
 
 
 @pytest.mark.parametrize("temperature", [0.5, 1.0, 1.5, 2.0, 3.0])
@@ -115,6 +117,18 @@ def with_model(site_model) -> dict:
 
 def percent_of(text: str) -> float:
     return float(text.rstrip("%"))
+
+
+def test_the_vocabulary_is_the_common_words_and_the_special_tokens_the_article_names(with_model):
+    """"... the 3,997 most common ... and 3 special ones, which mark the start of a sentence,
+    its end, and an "unknown" word": the counts add up, and the specials are those three."""
+    from ngram.tokens import BOS, EOS, SPECIAL_TOKENS, UNK
+    f, model = with_model, ngram.default_model()
+    specials = len(SPECIAL_TOKENS)
+    assert model.vocabulary[:specials] == SPECIAL_TOKENS == (BOS, EOS, UNK)
+    assert not set(model.vocabulary[specials:]) & set(SPECIAL_TOKENS)
+    assert as_int(f["gen_special_tokens"]) == specials
+    assert as_int(f["gen_vocabulary_words"]) + specials == as_int(f["gen_vocabulary"]) == model.vocabulary_size
 
 
 def test_the_repetition_penalty_delays_the_loop_and_perplexity_falls(with_model):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import zipfile
 import pytest
 
 import widgetkit
+from sitegen.content import render_markdown
 from sitegen.errors import BuildError
 from sitegen.site import Reuse, build_site
 
@@ -101,6 +103,33 @@ def test_the_article_ships_its_model_and_widgets_but_not_its_build_only_modules(
     names = wheel_names(built_site)
     assert {"ngram/model.bin", "widgets/top_p.pyc", "sampling/core.pyc", "widgetkit/base.pyc"} <= set(names)
     assert "widgets/facts.pyc" not in names and "ngram/prepare.pyc" not in names
+
+
+# A predict-then-reveal question: the article writes <details class="reveal" markdown="1"> with a
+# <summary>, and md_in_html renders the Markdown of the answer inside it.
+REVEAL = re.compile(r'<details class="reveal">\s*<summary>Show the answer</summary>(.*?)</details>', re.S)
+
+
+def reveal_answers(page: str) -> list[str]:
+    """The markup of each reveal's answer: what follows its summary, up to </details>."""
+    return [m.group(1).strip() for m in REVEAL.finditer(page)]
+
+
+def test_every_reveal_answer_renders_as_paragraphs_never_a_numbered_list(built_site):
+    """An answer that starts with a number and a full stop ("2769. Of them") would become
+    <ol start="2769">: the reader would see a list item, the number gone."""
+    page = (built_site / "sampling.html").read_text()
+    answers = reveal_answers(page)
+    assert len(answers) == page.count('<details class="reveal"') >= 3   # none missed by the pattern
+    for answer in answers:
+        assert answer.startswith("<p>") and "<ol" not in answer and "<li" not in answer, answer
+
+
+def test_reveal_answers_sees_an_answer_that_became_a_numbered_list():
+    html, _ = render_markdown('<details class="reveal" markdown="1">\n<summary>Show the answer</summary>\n\n'
+                              "2769. Of them, each unlikely.\n</details>\n")
+    [answer] = reveal_answers(html)
+    assert answer.startswith('<ol start="2769">')
 
 
 def test_fixture_widgets_do_not_leak_into_the_next_build(fixture_site):

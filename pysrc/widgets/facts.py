@@ -17,6 +17,7 @@ import numpy as np
 import ngram
 import ngram.methods
 import sampling
+from ngram.tokens import SPECIAL_TOKENS
 
 from .charts import count, percent, shown_token
 from .draw import counts_of, drawn_ids
@@ -181,6 +182,9 @@ def generation_facts(comparison: ngram.Comparison) -> dict:
         "gen_python": corpus["source"].rsplit(" ", 1)[-1],
         "gen_licence": corpus["licence"],
         "gen_vocabulary": count(model["vocabulary"]),
+        # the vocabulary is the special tokens (<s>, </s>, <unk>) followed by the most common words
+        "gen_vocabulary_words": count(model["vocabulary"] - len(SPECIAL_TOKENS)),
+        "gen_special_tokens": str(len(SPECIAL_TOKENS)),
         "gen_model_kb": count(round(model["bytes"] / 1000)),
         "gen_trigrams": count(model["ngrams"][-1]),
         "gen_prompts": count(settings["prompts"]),
