@@ -420,7 +420,9 @@ def code_cache_counts(visits: list[dict]) -> dict:
 def summarize_returning(runs: list[dict]) -> dict:
     keys = ("ready_ms", "all_ready_ms", "long_tasks_all", "longest_task_all_ms")
     return {visit: {**{key: spread([r[visit][key] for r in runs]) for key in keys},
-                    "wasm": code_cache_counts([r[visit] for r in runs])}
+                    "wasm": code_cache_counts([r[visit] for r in runs]),
+                    "marks": {name: spread([r[visit]["marks"].get(name) for r in runs])
+                              for name in sorted({m for r in runs for m in r[visit]["marks"]})}}
             for visit in ("first",) + LATER_VISITS}
 
 
@@ -528,6 +530,11 @@ def report_returning(returning: dict) -> list[str]:
         lines.append(f"  {label:<34} {ours['ready_ms']['median']:10.0f} / {ours['all_ready_ms']['median']:6.0f} ms "
                      f"(min {ours['ready_ms']['min']:.0f}, max {ours['ready_ms']['max']:.0f}) "
                      f"{bare['ready_ms']['median']:7.0f} ms {ours['ready_ms']['median'] / bare['ready_ms']['median']:6.2f}")
+    lines.append("  where ours spends it, worker marks (ms since navigation, medians):")
+    for visit in ("first",) + LATER_VISITS:
+        marks = sorted(site[visit]["marks"].items(), key=lambda kv: kv[1]["median"])
+        lines.append(f"    {LATER_LABELS.get(visit, 'first visit')}: "
+                     + ", ".join(f"{name} {s['median']:.0f}" for name, s in marks))
     lines.append("  WebAssembly code cache (Chrome trace of each visit):")
     lines.append(f"    first visit, ours: {cache_sentence(site['first']['wasm'])}")
     lines.append(f"    first visit, bare: {cache_sentence(base['first']['wasm'])}")
