@@ -49,9 +49,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import functools
 import gzip
-import http.server
 import json
 import shutil
 import statistics
@@ -59,7 +57,6 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import threading
 import time
 import zipfile
 from pathlib import Path
@@ -72,7 +69,7 @@ sys.path.insert(0, str(ROOT / "pysrc"))
 
 from sitegen import runtime  # noqa: E402
 from sitegen.browser import launch_options  # noqa: E402
-from sitegen.serve import SiteHandler  # noqa: E402
+from sitegen.serve import SiteHandler, serving  # noqa: E402
 
 ARTICLE = "sampling.html"
 READY_TIMEOUT_MS = 120_000
@@ -168,18 +165,6 @@ class CachingHandler(SiteHandler):
     def end_headers(self):
         self.send_header("Cache-Control", "public, max-age=600")
         super().end_headers()
-
-
-class QuietServer(http.server.ThreadingHTTPServer):
-    def handle_error(self, request, client_address):
-        if not isinstance(sys.exc_info()[1], ConnectionError):   # a page closed mid-download
-            super().handle_error(request, client_address)
-
-
-def serve(top: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
-    server = QuietServer(("127.0.0.1", 0), functools.partial(CachingHandler, directory=str(top)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}/"
 
 
 def visit(page, url: str | None) -> dict:
@@ -601,11 +586,11 @@ def main() -> int:
     if not (site / ARTICLE).exists():
         print(f"Build the site first: python3 build.py build (no {ARTICLE} in {site})", file=sys.stderr)
         return 2
-    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+    with (tempfile.TemporaryDirectory() as tmp, sync_playwright() as p,
+          serving(Path(tmp), handler=CachingHandler) as url):
         top = Path(tmp)
         (top / "site").symlink_to(site, target_is_directory=True)
         folders = {"site": site, "baseline": baseline_folder(top)}
-        server, url = serve(top)
         browser = p.chromium.launch(**launch_options())
         modules = extension_modules(folders)
         site_runs, base_runs, site_returning, base_returning = [], [], [], []
@@ -628,7 +613,6 @@ def main() -> int:
                 browser, url + "site/" + ARTICLE, f'[data-widget="top_p"]{big}', args.steps),
         }
         browser.close()
-        server.shutdown()
         figures = summarize(site_runs, base_runs, sliders, folders,   # reads the served files
                             site_returning, base_returning)
     figures["returning"]["dwell_s"] = args.dwell
