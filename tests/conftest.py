@@ -112,6 +112,35 @@ def watched(context, page):
     watch.assert_clean()
 
 
+@pytest.fixture(scope="module")
+def live_article(browser, site_url):
+    """One page of the article, every figure live, for a module's tests that drive figures a
+    page's history does not change the meaning of: each test sets the controls it reads (and
+    checks what it sees against CPython's view of the form's state), so none needs a fresh page,
+    and Python starts once per module instead of once per test."""
+    context = browser.new_context()
+    watch = watch_context(context)
+    page = context.new_page()
+    watch_page(page, watch)
+    page.goto(site_url + "sampling.html")
+    for widget in page.locator("[data-widget]").all():
+        wait_ready(widget)
+    yield page, watch
+    context.close()
+
+
+@pytest.fixture
+def shared(live_article):
+    """The module's live article page; what it did that a reader's page must never do fails
+    the test during which it happened."""
+    page, watch = live_article
+    yield page
+    found = Watch(list(watch.foreign_requests), list(watch.console_errors))
+    watch.foreign_requests.clear()
+    watch.console_errors.clear()
+    found.assert_clean()
+
+
 def wait_ready(widget_locator):
     from playwright.sync_api import expect
     expect(widget_locator).to_have_attribute("data-stage", "ready", timeout=READY_TIMEOUT_MS)

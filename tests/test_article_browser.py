@@ -194,15 +194,14 @@ def test_figures_are_numbered_and_captioned_and_citations_lead_to_the_reference_
 
 # ---- each widget, live ------------------------------------------------------------------
 
-def test_distribution_and_temperature_follow_their_radios_and_slider(watched, site_url):
-    open_article(watched, site_url)
-    dist = widget(watched, "distribution")
+def test_distribution_and_temperature_follow_their_radios_and_slider(shared):
+    dist = widget(shared, "distribution")
     dist.get_by_label("My favourite fruit", exact=False).check()
     flat = EXAMPLES["flat"]
     assert_shows_cpython_view(dist, "distribution")
     assert_bars(shown_bars(dist), list(zip(flat.tokens, sampling.softmax(flat.logits).tolist())))
 
-    temp = widget(watched, "temperature")
+    temp = widget(shared, "temperature")
     temp.get_by_label("The old lighthouse keeper", exact=False).check()
     temp.get_by_label("Temperature").fill("1.5")
     view = assert_shows_cpython_view(temp, "temperature")
@@ -210,25 +209,24 @@ def test_distribution_and_temperature_follow_their_radios_and_slider(watched, si
     assert shown_bars(temp)[-1][1] == pytest.approx(float(probs[10:].sum()), rel=1e-12)
     assert "Effective candidates" in view.html
     temp.get_by_label("Temperature").focus()
-    watched.keyboard.press("Home")   # the slider's minimum: temperature 0, greedy
+    shared.keyboard.press("Home")   # the slider's minimum: temperature 0, greedy
     expect(temp.locator(".summary")).to_contain_text("At temperature 0,")
     assert shown_bars(temp)[0] == (" a", 1.0)
 
 
-def test_draw_buttons_give_reproducible_draws_from_the_seed_they_keep(watched, site_url):
-    open_article(watched, site_url)
-    draw = widget(watched, "draw")
+def test_draw_buttons_give_reproducible_draws_from_the_seed_they_keep(shared):
+    draw = widget(shared, "draw")
     flat = EXAMPLES["flat"]
     probs = sampling.softmax(flat.logits)
 
     draw.get_by_label("My favourite fruit", exact=False).focus()
-    watched.keyboard.press("Tab")   # from the radio group to the first button, as a keyboard user would
+    shared.keyboard.press("Tab")   # from the radio group to the first button, as a keyboard user would
     generate = draw.get_by_role("button", name="Generate the next token")
     expect(generate).to_be_focused()
     assert generate.evaluate("b => getComputedStyle(b).outlineStyle") == "solid"   # visible focus
     seed = int(form_state(draw)["seed"])
     view = widgetkit.render("draw", {**form_state(draw), "generate": "1"})
-    watched.keyboard.press("Enter")
+    shared.keyboard.press("Enter")
     assert_shows(draw, view)
     picked = flat.tokens[int(sampling.draw_tokens(probs, np.random.default_rng(seed + 1), 1)[0])]
     expect(draw.locator("tr.chosen code")).to_have_text(picked.replace(" ", "\u2423"))
@@ -241,7 +239,7 @@ def test_draw_buttons_give_reproducible_draws_from_the_seed_they_keep(watched, s
         assert_bars(shown_bars(draw, "drawn"), list(zip(flat.tokens, (counts / n).tolist())))
         assert form_state(draw)["draws"] == str(n)
 
-    big = widget(watched, "draw", 1)
+    big = widget(shared, "draw", 1)
     press(big, "draw", "ten_thousand", "10000")
     state = form_state(big)
     ids = drawn_ids(sampling.softmax(EXAMPLES["big"].logits), int(state["seed"]), 10_000)
@@ -249,9 +247,8 @@ def test_draw_buttons_give_reproducible_draws_from_the_seed_they_keep(watched, s
     assert_shows_cpython_view(big, "draw")
 
 
-def test_top_k_box_keeps_what_sampling_keeps_and_refuses_bad_input(watched, site_url):
-    open_article(watched, site_url)
-    top_k = widget(watched, "top_k")
+def test_top_k_box_keeps_what_sampling_keeps_and_refuses_bad_input(shared):
+    top_k = widget(shared, "top_k")
     box = top_k.get_by_label("Top-k")
     box.fill("5")
     assert_shows_cpython_view(top_k, "top_k")
@@ -272,21 +269,20 @@ def test_top_k_box_keeps_what_sampling_keeps_and_refuses_bad_input(watched, site
     assert_shows_cpython_view(top_k, "top_k")
 
 
-def test_top_p_slider_moves_the_cut_on_small_and_big_prompts(watched, site_url):
-    open_article(watched, site_url)
-    small = widget(watched, "top_p")
+def test_top_p_slider_moves_the_cut_on_small_and_big_prompts(shared):
+    small = widget(shared, "top_p")
     small.get_by_label("Top-p").fill("0.5")
     assert_shows_cpython_view(small, "top_p")
     size = sampling.nucleus_size(EXAMPLES["flat"].logits, 0.5)
     assert [c.startswith("kept") for c in row_classes(small)] == [i < size for i in range(12)]
     assert "cut" in row_classes(small)[size - 1].split()
     small.get_by_label("Top-p").focus()
-    watched.keyboard.press("ArrowRight")   # one step of 0.01
+    shared.keyboard.press("ArrowRight")   # one step of 0.01
     expect(small.locator(".summary")).to_contain_text("With p = 0.51,")
     small.get_by_label("The Eiffel Tower", exact=False).check()
     expect(small.locator(".summary")).to_contain_text("holds 1 of 12 tokens")
 
-    big = widget(watched, "top_p", 1)
+    big = widget(shared, "top_p", 1)
     for p in ("0.9", "0.99"):
         big.get_by_label("Top-p").fill(p)
         assert_shows_cpython_view(big, "top_p")
@@ -297,9 +293,8 @@ def test_top_p_slider_moves_the_cut_on_small_and_big_prompts(watched, site_url):
                f"{size:,}, so the nucleus holds {size:,} of 50,257 tokens.")
 
 
-def test_explorer_applies_every_control_in_order_and_resets_none(watched, site_url):
-    open_article(watched, site_url)
-    ex = widget(watched, "explorer")
+def test_explorer_applies_every_control_in_order_and_resets_none(shared):
+    ex = widget(shared, "explorer")
     big = EXAMPLES["big"]
     settings = {"Temperature": "0.8", "Top-k": "50", "Top-p": "0.9", "Min-p": "0.05", "Typical": "0.9"}
     for label, value in settings.items():
@@ -328,13 +323,15 @@ def test_explorer_applies_every_control_in_order_and_resets_none(watched, site_u
     expect(ex.locator(".message")).to_be_hidden()
     assert_bad_inputs_change_nothing(ex, ex.get_by_label("Typical"), "explorer", ["0", "1.5"],
                                      "Typical takes")
+    ex.get_by_label("Typical").fill("0.9")
+    expect(ex.locator(".message")).to_be_hidden()
+    assert_shows_cpython_view(ex, "explorer")
 
 
-def test_a_number_box_holding_no_number_gets_its_message_not_off(watched, site_url):
+def test_a_number_box_holding_no_number_gets_its_message_not_off(shared):
     """Chromium gives scripts "" for "0.5e", as for an empty box, which here means "off": the
     page sends "not a number" instead, and the reader gets Python's message for that box."""
-    open_article(watched, site_url)
-    ex = widget(watched, "explorer")
+    ex = widget(shared, "explorer")
     box = ex.get_by_label("Top-p")
     box.fill("0.5")
     assert_shows_cpython_view(ex, "explorer")

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import browser
+from . import browser, runtime
 from .errors import BuildError
 from .preview import serve
 from .site import build_site
@@ -79,6 +79,11 @@ def test(root: Path, pytest_args: list[str]) -> int:
         if missing:
             print(missing, file=sys.stderr)
             return 2
+    try:   # set-up, as a first build does: the pinned runtime, which the tests only read
+        runtime.build_base_runtime(root / ".cache")
+    except BuildError as problem:
+        print(problem, file=sys.stderr)
+        return 2
     return subprocess.run([sys.executable, "-m", "pytest", *pytest_args], cwd=root).returncode
 
 
