@@ -173,6 +173,17 @@ def test_figures_with_an_id_or_caption_are_numbered_and_referenced(features_site
     assert "Figure 3" not in page
 
 
+def test_equations_with_an_id_are_numbered_and_referenced(features_site):
+    page = (features_site / "features.html").read_text()
+    assert '<a class="figure-ref" href="#eq-softmax">Equation&nbsp;1</a> turns scores' in page
+    assert '<a class="figure-ref" href="#eq-temperature">Equation&nbsp;2</a> divides them' in page
+    numbered = re.findall(r'<div class="equation" id="(eq-[\w-]+)"><math [^>]*display="block">.*?</math>'
+                          r'<span class="equation-number">\((\d+)\)</span></div>', page, re.S)
+    assert numbered == [("eq-softmax", "1"), ("eq-temperature", "2")]
+    assert page.count(' display="block">') == 3      # the one without an id has no number
+    assert "Figure&nbsp;3" not in page and "Equation&nbsp;3" not in page   # numbered apart from figures
+
+
 def test_a_widget_without_id_or_caption_is_drawn_as_before(features_site):
     dice = (features_site / "dice.html").read_text()
     assert '<figure class="widget" id="dice-w1"' in dice and "figure-number" not in dice
@@ -186,8 +197,25 @@ def test_an_unknown_figure_reference_stops_the_build_at_its_line(tmp_path):
     assert where(problem) == "content/note.md:8"
 
 
+def test_an_unknown_equation_reference_stops_the_build_at_its_line(tmp_path):
+    body = "$$ id=softmax\np = 1\n$$\n\n@fig:softmax is a figure's reference.\n"
+    with pytest.raises(BuildError, match=r"@fig:softmax refers to no figure on this page "
+                                         r"\(its figure ids: none: give a widget or image id=NAME\)") as problem:
+        article(tmp_path, body)
+    assert where(problem) == "content/note.md:10"
+    body = "$$ id=softmax\np = 1\n$$\n\nAs @eq:sofmax says.\n"
+    with pytest.raises(BuildError, match=r"@eq:sofmax refers to no equation on this page "
+                                         r"\(its equation ids: softmax\)") as problem:
+        article(tmp_path, body)
+    assert where(problem) == "content/note.md:10"
+
+
 @pytest.mark.parametrize("body, message, line", [
     ("::: image a.svg alt=A id=x\n::: image b.svg alt=B id=x\n", "two figures have the id 'x'", 7),
+    ("$$ id=x\na\n$$\n$$ id=x\nb\n$$\n", "two equations have the id 'x'", 9),
+    ("$$ number=1\na\n$$\n", "comes nothing or id=NAME", 6),
+    ("$$ id=2x\na\n$$\n", "comes nothing or id=NAME", 6),
+    ("$$ id=x\na\n", "no closing '$$' line", 6),
     ("::: image a.svg id=x\n", 'alt="..."', 6),
     ("::: image a.svg alt=A size=3\n", "'size' is not one of them", 6),
     ("::: image a.svg alt=A id=3d\n", "must start with a letter", 6),

@@ -150,7 +150,7 @@ def parse_directive_args(args: str, where: str) -> tuple[str, dict]:
 def extract_directives(body: str, source: str, offset: int) -> tuple[str, list[Directive]]:
     """Replace directive lines and $$ blocks by placeholders; return the body and the directives."""
     lines, out, directives = body.split("\n"), [], []
-    i, figures, in_fence = 0, 0, references.fenced(lines)
+    i, figures, equations, in_fence = 0, 0, 0, references.fenced(lines)
     aside = None   # where the open aside started
     while i < len(lines):
         where = f"{source}:{offset + i + 1}"
@@ -164,11 +164,13 @@ def extract_directives(body: str, source: str, offset: int) -> tuple[str, list[D
             out.append(ASIDE_TAG if aside else "</aside>")
             i += 1
             continue
-        if line.strip() == "$$":
+        if line.strip().startswith("$$") and (line.strip() == "$$" or line.strip()[2:3].isspace()):
             end = next((j for j in range(i + 1, len(lines)) if lines[j].strip() == "$$"), None)
             if end is None:
                 raise BuildError("this display formula has no closing '$$' line.", where)
-            directives.append(Directive("math", where, "\n".join(lines[i + 1:end])))
+            equation = references.take_equation(line.strip()[2:].strip(), where, equations + 1)
+            equations += bool(equation)
+            directives.append(Directive("math", where, "\n".join(lines[i + 1:end]), figure=equation))
             out += ["", PLACEHOLDER.format(len(directives) - 1), ""] + [""] * (end - i - 2)
             i = end + 1
             continue

@@ -27,7 +27,7 @@ from .errors import BuildError
 
 KEY = r"[A-Za-z0-9_][\w:.#$%&+?<>~/-]*"
 CITATION = re.compile(rf"\[(@{KEY}(?:\s*;\s*@{KEY})*)\]")
-FIGURE_REF = re.compile(r"(?<![\w@])@fig:([A-Za-z][\w-]*)")
+FIGURE_REF = re.compile(r"(?<![\w@])@(fig|eq):([A-Za-z][\w-]*)")   # a figure's or an equation's
 FIGURE_ID = re.compile(r"[A-Za-z][\w-]*$")
 FENCE = re.compile(r"^(`{3,}|~{3,})[ ]*(?:\{[ ]*\.?([\w#.+-]+)[^}\n]*\}|\.?([\w#.+-]*))[ ]*$")
 CODE_SPAN = re.compile(r"(`+).+?\1")
@@ -36,14 +36,23 @@ FIGURE_KINDS = ("widget", "image")
 
 @dataclass(frozen=True)
 class Figure:
-    """A numbered figure: what `@fig:name` points at."""
+    """A numbered figure, what `@fig:name` points at, or a numbered equation (`@eq:name`)."""
     number: int
     name: str       # as the author wrote it after id=, "" when the figure has only a caption
     caption: str    # Markdown, as written
+    prefix: str = "fig"   # "fig" or "eq": how the text refers to it, and its anchor's start
 
     @property
     def anchor(self) -> str:
-        return f"fig-{self.name}" if self.name else f"figure-{self.number}"
+        return f"{self.prefix}-{self.name}" if self.name else f"figure-{self.number}"
+
+    @property
+    def key(self) -> str:
+        return f"{self.prefix}:{self.name}"
+
+    @property
+    def label(self) -> str:
+        return "Equation" if self.prefix == "eq" else "Figure"
 
     @property
     def caption_html(self) -> str:
@@ -121,7 +130,8 @@ def cited_keys(body: str, offset: int) -> list[tuple[int, str]]:
 
 
 def figure_refs(body: str, offset: int) -> list[tuple[int, str]]:
-    return [(line, m.group(1)) for line, text in prose_lines(body, offset)
+    """(line, "fig:name" or "eq:name") of every reference, in the order of the text."""
+    return [(line, f"{m.group(1)}:{m.group(2)}") for line, text in prose_lines(body, offset)
             for m in FIGURE_REF.finditer(text)]
 
 
@@ -144,23 +154,39 @@ def take_figure(kind: str, params: dict, where: str, number: int) -> tuple[dict,
     return params, (Figure(number, name, caption) if name or caption else None)
 
 
+def take_equation(rest: str, where: str, number: int) -> Figure | None:
+    """What may follow a display formula's opening '$$': nothing, or id=NAME to number it."""
+    if not rest:
+        return None
+    name = rest[3:] if rest.startswith("id=") else ""
+    if not FIGURE_ID.match(name):
+        raise BuildError(f"after a display formula's opening '$$' comes nothing or id=NAME (a letter, "
+                         f"then letters, digits, '-' and '_'), to number it; got {rest!r}.", where)
+    return Figure(number, name, "", "eq")
+
+
 def named_figures(directives: list) -> dict[str, Figure]:
-    """The figures that have an id, by id; two with the same id stop the build."""
+    """The figures and equations that have an id, by "fig:id" and "eq:id"; two of a kind with the
+    same id stop the build."""
     named: dict[str, Figure] = {}
     for d in directives:
         if d.figure and d.figure.name:
-            if d.figure.name in named:
-                raise BuildError(f"two figures have the id {d.figure.name!r}; give each its own.", d.where)
-            named[d.figure.name] = d.figure
+            if d.figure.key in named:
+                raise BuildError(f"two {d.figure.label.lower()}s have the id {d.figure.name!r}; give each "
+                                 "its own.", d.where)
+            named[d.figure.key] = d.figure
     return named
 
 
 def check_figure_refs(body: str, source: str, offset: int, figures: dict[str, Figure]) -> None:
-    for line, name in figure_refs(body, offset):
-        if name not in figures:
-            known = ", ".join(sorted(figures)) or "none: give a widget or image id=NAME"
-            raise BuildError(f"@fig:{name} refers to no figure on this page (its figure ids: {known}).",
-                             f"{source}:{line}")
+    for line, key in figure_refs(body, offset):
+        if key not in figures:
+            prefix, name = key.split(":")
+            kind, how = (("equation", "a '$$ id=NAME' line") if prefix == "eq"
+                         else ("figure", "a widget or image id=NAME"))
+            known = ", ".join(sorted(f.name for f in figures.values() if f.prefix == prefix))
+            raise BuildError(f"@{key} refers to no {kind} on this page (its {kind} ids: "
+                             f"{known or 'none: give ' + how}).", f"{source}:{line}")
 
 
 def caption_html(caption: str) -> str:
@@ -296,8 +322,8 @@ class FigureRefProcessor(InlineProcessor):
         self.figures = figures
 
     def handleMatch(self, m, data):
-        figure = self.figures[m.group(1)]
-        link = f'<a class="figure-ref" href="#{figure.anchor}">Figure&nbsp;{figure.number}</a>'
+        figure = self.figures[f"{m.group(1)}:{m.group(2)}"]
+        link = f'<a class="figure-ref" href="#{figure.anchor}">{figure.label}&nbsp;{figure.number}</a>'
         return self.md.htmlStash.store(link), m.start(0), m.end(0)
 
 

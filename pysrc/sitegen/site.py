@@ -91,7 +91,11 @@ class DirectiveRenderer:
         if d.kind == "code":
             return code_block(d, frozenset(self.config.python))
         if d.kind == "math":
-            return to_mathml(d.name, display="block", where=d.where)
+            formula = to_mathml(d.name, display="block", where=d.where)
+            if d.figure is None:
+                return formula
+            return (f'<div class="equation" id="{d.figure.anchor}">{formula}'
+                    f'<span class="equation-number">({d.figure.number})</span></div>')
         raise BuildError(f"unknown directive '::: {d.kind}'; the directives are "
                          "'::: widget NAME name=value ...', '::: image PATH alt=\"...\"', "
                          "'::: code MODULE.FUNCTION' and a display formula between two '$$' lines.", d.where)
