@@ -411,6 +411,7 @@ def assemble_runtime(cache: Path, files: dict[str, bytes], dest: Path) -> list[d
 
 
 def make_runtime(cache: Path, files: dict[str, bytes], kept: Path, finder: StandardImports) -> None:
+    cache.mkdir(parents=True, exist_ok=True)   # a cache folder named for the first time
     staging = Path(tempfile.mkdtemp(dir=cache, prefix="runtime-site-staging-"))
     try:
         dest = staging / "pyodide"
