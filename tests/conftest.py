@@ -122,9 +122,7 @@ def live_article(browser, site_url):
     watch = watch_context(context)
     page = context.new_page()
     watch_page(page, watch)
-    page.goto(site_url + "sampling.html")
-    for widget in page.locator("[data-widget]").all():
-        wait_ready(widget)
+    open_article(page, site_url)
     yield page, watch
     context.close()
 
@@ -139,6 +137,13 @@ def shared(live_article):
     watch.foreign_requests.clear()
     watch.console_errors.clear()
     found.assert_clean()
+
+
+def open_article(page, site_url: str) -> None:
+    """Open the article and wait until every figure on it is live."""
+    page.goto(site_url + "sampling.html")
+    for widget in page.locator("[data-widget]").all():
+        wait_ready(widget)
 
 
 def wait_ready(widget_locator):

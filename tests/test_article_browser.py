@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 import sampling
 import widgetkit
-from conftest import ROOT, wait_ready, watch_context, watch_page
+from conftest import ROOT, open_article, watch_context, watch_page
 from test_widgets import bars as view_bars
 from widgets.draw import drawn_ids
 from widgets.examples import EXAMPLES
@@ -89,12 +89,6 @@ def press(w, name: str, button: str, value: str) -> widgetkit.View:
     assert_shows(w, view)
     assert {k: form_state(w)[k] for k in view.state} == {k: str(v) for k, v in view.state.items()}
     return view
-
-
-def open_article(page, site_url):
-    page.goto(site_url + ARTICLE)
-    for w in page.locator("[data-widget]").all():
-        wait_ready(w)
 
 
 def refusal(name: str, state: dict) -> str:

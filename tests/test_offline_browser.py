@@ -50,8 +50,8 @@ UPDATE_INSTALLED = """async () => {
   }
   return next.state;
 }"""
-# Resolves once the site's registration at `scope` has no build waiting and its active one is activated.
-# Resolves to true once the newest build's worker is the active one (or says why not, in time).
+# Resolves to true once the site's registration at `scope` has no build waiting and its active one
+# is activated (or, after 60 s, to why not).
 NEW_BUILD_ACTIVE = """async (scope) => {
   const registration = await navigator.serviceWorker.getRegistration(scope);
   if (!registration) return "no service worker for " + scope;
@@ -75,7 +75,6 @@ def visit_then_reload(page, url: str) -> list[str]:
     assert page.evaluate(ACTIVATED) == "uncontrolled"
     page.reload()
     return page.evaluate(CONTROLLED)
-
 
 
 @pytest.fixture

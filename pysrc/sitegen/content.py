@@ -41,6 +41,7 @@ from .references import Figure
 
 DIRECTIVE = re.compile(r"^:::\s*(\w+)\s*(.*)$")
 ASIDE_OPEN, ASIDE_CLOSE = re.compile(r"^:::\s*aside\b(.*)$"), re.compile(r"^:::\s*$")
+MATH_OPEN = re.compile(r"^\s*\$\$(?:\s+(.*?))?\s*$")   # a display formula's first line: '$$' or '$$ id=NAME'
 # md_in_html renders the Markdown inside; role="note": a remark aside from the text, not a landmark.
 ASIDE_TAG = '<aside class="aside" role="note" markdown="1">'
 PLACEHOLDER = "XDIRECTIVEX{}X"
@@ -164,11 +165,12 @@ def extract_directives(body: str, source: str, offset: int) -> tuple[str, list[D
             out.append(ASIDE_TAG if aside else "</aside>")
             i += 1
             continue
-        if line.strip().startswith("$$") and (line.strip() == "$$" or line.strip()[2:3].isspace()):
+        opening = MATH_OPEN.match(line)
+        if opening:
             end = next((j for j in range(i + 1, len(lines)) if lines[j].strip() == "$$"), None)
             if end is None:
                 raise BuildError("this display formula has no closing '$$' line.", where)
-            equation = references.take_equation(line.strip()[2:].strip(), where, equations + 1)
+            equation = references.take_equation(opening.group(1) or "", where, equations + 1)
             equations += bool(equation)
             directives.append(Directive("math", where, "\n".join(lines[i + 1:end]), figure=equation))
             out += ["", PLACEHOLDER.format(len(directives) - 1), ""] + [""] * (end - i - 2)

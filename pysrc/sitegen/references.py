@@ -32,6 +32,8 @@ FIGURE_ID = re.compile(r"[A-Za-z][\w-]*$")
 FENCE = re.compile(r"^(`{3,}|~{3,})[ ]*(?:\{[ ]*\.?([\w#.+-]+)[^}\n]*\}|\.?([\w#.+-]*))[ ]*$")
 CODE_SPAN = re.compile(r"(`+).+?\1")
 FIGURE_KINDS = ("widget", "image")
+# How the text refers to a numbered thing (@fig:, @eq:): its label, and how an author numbers one.
+NUMBERED = {"fig": ("Figure", "a widget or image id=NAME"), "eq": ("Equation", "a '$$ id=NAME' line")}
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ class Figure:
 
     @property
     def label(self) -> str:
-        return "Equation" if self.prefix == "eq" else "Figure"
+        return NUMBERED[self.prefix][0]
 
     @property
     def caption_html(self) -> str:
@@ -181,9 +183,9 @@ def named_figures(directives: list) -> dict[str, Figure]:
 def check_figure_refs(body: str, source: str, offset: int, figures: dict[str, Figure]) -> None:
     for line, key in figure_refs(body, offset):
         if key not in figures:
-            prefix, name = key.split(":")
-            kind, how = (("equation", "a '$$ id=NAME' line") if prefix == "eq"
-                         else ("figure", "a widget or image id=NAME"))
+            prefix = key.split(":")[0]
+            label, how = NUMBERED[prefix]
+            kind = label.lower()
             known = ", ".join(sorted(f.name for f in figures.values() if f.prefix == prefix))
             raise BuildError(f"@{key} refers to no {kind} on this page (its {kind} ids: "
                              f"{known or 'none: give ' + how}).", f"{source}:{line}")
