@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 SYSTEM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -46,3 +47,34 @@ def missing_firefox_sentence() -> str | None:
         return None
     return ("The file:// tests also run in Firefox: install it (on Debian or Ubuntu "
             "`apt-get install firefox-esr`) and run the command again.")
+
+
+def missing_system_packages() -> list[str]:
+    """The Debian packages the tests need that this machine lacks."""
+    missing = []
+    if not (system_chromium() or playwright_has_chromium()):
+        missing.append("chromium")
+    if not system_firefox():
+        missing.append("firefox-esr")
+    if not shutil.which("npm"):
+        missing.append("npm")
+    return missing
+
+
+def install_system_packages(packages: list[str]) -> None:
+    """Install them with apt-get where this machine lets us (as root, or with password-less sudo),
+    as `playwright install --with-deps` does; elsewhere leave it to the sentences above."""
+    apt = shutil.which("apt-get")
+    if not packages or not apt:
+        return
+    if os.geteuid() == 0:
+        prefix = []
+    elif shutil.which("sudo") and subprocess.run(["sudo", "-n", "true"], capture_output=True).returncode == 0:
+        prefix = ["sudo", "-n"]
+    else:
+        return
+    print(f"Installing {' '.join(packages)} from the system's packages (apt-get) ...", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in ([apt, "update", "-qq"], [apt, "install", "-y", "-qq", *packages]):
+        if subprocess.run([*prefix, *command], env=env, capture_output=True).returncode != 0:
+            return   # what is still missing is then named in one sentence

@@ -74,6 +74,7 @@ def new(root: Path, title: str, content: Path | None) -> int:
 
 
 def test(root: Path, pytest_args: list[str]) -> int:
+    browser.install_system_packages(browser.missing_system_packages())
     for missing in (browser.missing_browser_sentence(), browser.missing_firefox_sentence(),
                     install_firefox_driver(root)):
         if missing:
