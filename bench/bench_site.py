@@ -274,6 +274,10 @@ def extension_modules(folders: dict[str, Path]) -> dict[int, str]:
     return modules
 
 
+def file_of(url: str) -> str:
+    return url.split("?")[0].rsplit("/", 1)[-1]
+
+
 def wasm_code_cache(events: list[dict], modules: dict[int, str]) -> dict:
     """What one visit's trace says about each WebAssembly module it loaded:
     streamed: {file: "hit" | "compiled" | "invalid"} for modules compiled from a Response (the only
@@ -285,14 +289,14 @@ def wasm_code_cache(events: list[dict], modules: dict[int, str]) -> dict:
     for event in sorted(events, key=lambda e: e.get("ts", 0)):
         name, args = event.get("name"), event.get("args") or {}
         if name == "wasm.SetUrl":
-            streamed.setdefault(args["url"].rsplit("/", 1)[-1], "compiled")
+            streamed.setdefault(file_of(args["url"]), "compiled")
         elif name == "v8.wasm.moduleCacheHit":
-            last = args["url"].rsplit("/", 1)[-1]
+            last = file_of(args["url"])
             streamed[last], consumed[last] = "hit", args.get("consumedCacheSize", 0)
         elif name == "v8.wasm.moduleCacheInvalid" and consumed:
             streamed[list(consumed)[-1]] = "invalid"
         elif name == "v8.wasm.compiledModule":      # then, on the same thread, cachedModule
-            compiled_on[event.get("tid")] = args["url"].rsplit("/", 1)[-1]
+            compiled_on[event.get("tid")] = file_of(args["url"])
         elif name == "v8.wasm.cachedModule" and event.get("tid") in compiled_on:
             written[compiled_on[event.get("tid")]] = args.get("producedCacheSize", 0)
         elif name == "wasm.GetNativeModuleFromCache" and args.get("wire_bytes") in modules:

@@ -196,6 +196,47 @@ def test_after_one_visit_article_and_widgets_work_with_the_network_cut(context, 
     expect(watched.locator(f'a[href="{ARTICLE}"]')).to_be_visible()
 
 
+def wasm_responses(page) -> list:
+    """Responses to requests of Pyodide's wasm, as the page's workers get them."""
+    seen = []
+    page.on("response", lambda response: seen.append(response) if "pyodide.asm.wasm" in response.url else None)
+    return seen
+
+
+@pytest.mark.browser
+def test_a_controlled_page_gets_pyodides_wasm_from_the_http_cache_checked_by_its_hash(watched, built_site):
+    """The worker asks for the wasm with its sha256 (startup.js), which the service worker leaves
+    to the network and the HTTP cache, where the browser keeps the code it compiled; every other
+    file comes from the service worker's cache."""
+    sha256 = json.loads((built_site / "pyodide" / "pyodide-lock.json").read_text())["wasm"]["sha256"]
+    with serving(built_site, SUB_PATH) as url:
+        visit_then_reload(watched, url + ARTICLE)
+        seen = wasm_responses(watched)
+        stdlib = []
+        watched.on("response", lambda r: stdlib.append(r) if r.url.endswith("python_stdlib.zip") else None)
+        watched.reload()
+        assert_widget_responds(watched)
+    assert [r.url.split("/")[-1] for r in seen] == [f"pyodide.asm.wasm?sha256={sha256}"]
+    assert not seen[0].from_service_worker and stdlib and stdlib[0].from_service_worker
+
+
+@pytest.mark.browser
+def test_wasm_of_another_deploy_on_the_host_is_refused_for_the_cached_copy(watched, built_site):
+    """The host answers the wasm's address with bytes that are not this build's (a newer deploy):
+    the worker compiles the service worker's copy instead, and the figures go live."""
+    with serving(built_site, SUB_PATH) as url:
+        visit_then_reload(watched, url + ARTICLE)
+        other = (built_site / "pyodide" / "numpy._core._multiarray_umath.wasm").read_bytes()
+        watched.route(re.compile(r"pyodide\.asm\.wasm\?sha256="), lambda route: route.fulfill(
+            status=200, body=other, headers={"Content-Type": "application/wasm"}))
+        seen = wasm_responses(watched)
+        watched.reload()
+        assert_widget_responds(watched)
+    names = [r.url.split("/")[-1] for r in seen]
+    assert names[0].startswith("pyodide.asm.wasm?sha256=") and names[1:] == ["pyodide.asm.wasm"]
+    assert seen[1].from_service_worker
+
+
 @pytest.mark.browser
 def test_a_new_deploy_replaces_the_old_build_and_its_cache(context, watched, tmp_path, build_cache):
     site = tmp_path / "_site"

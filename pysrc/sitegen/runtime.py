@@ -338,7 +338,7 @@ dependencies = ["numpy"]
 [tool.hatch.build.targets.wheel]
 only-include = {tops}
 """
-RUNTIME_VERSION = "site-runtime-v2"   # change it when what assemble_runtime makes changes
+RUNTIME_VERSION = "site-runtime-v3"   # change it when what assemble_runtime makes changes
 
 
 def runtime_key(files: dict[str, bytes]) -> str:
@@ -435,6 +435,7 @@ def make_runtime(cache: Path, files: dict[str, bytes], kept: Path, finder: Stand
         imported = finder.result()
         add_snapshot(dest, cache, imported["standard"])
         serve_extension_modules(dest, imported["extensions"])
+        name_in_lock(dest / "pyodide-lock.json", "wasm", dest / "pyodide.asm.wasm")
         (staging / "third-party.json").write_text(json.dumps(third_party_manifest(dest)), encoding="utf-8")
         kept.parent.mkdir(parents=True, exist_ok=True)
         if (kept / "third-party.json").exists():   # another build made it meanwhile: the same files
@@ -555,6 +556,14 @@ def serve_extension_modules(runtime: Path, modules: list[str]) -> None:
             leave_out(wheel, re.compile("^(" + "|".join(map(re.escape, members)) + ")$"))
             entry["sha256"] = sha256_of(wheel)
     lock["dynlibs"] = sorted(dynlibs, key=lambda d: d["path"])
+    write_lock(lock_path, lock)
+
+
+def name_in_lock(lock_path: Path, key: str, served: Path) -> None:
+    """Name a served file of the runtime in the lock, with its sha256 (which the worker asks
+    for it with, startup.js)."""
+    lock = json.loads(lock_path.read_text())
+    lock[key] = {"file_name": served.name, "sha256": sha256_of(served)}
     write_lock(lock_path, lock)
 
 

@@ -56,12 +56,11 @@ const Startup = (() => {
 
   // Request Pyodide's own files now, in parallel, from `base` (the network, or the files from
   // disk), and answer Pyodide's later fetch() of each with the download already under way. The
-  // wasm is compiled as it arrives; Pyodide's own fetch of it gets an empty placeholder, since
+  // wasm is compiled as it arrives (compileWasm, once the lock has named its hash); Pyodide's own fetch of it gets an empty placeholder, since
   // loadPython hands it the compiled module instead (or, if that failed, the real download).
   function earlyFetches(indexURL, base) {
     const wasmURL = indexURL + "pyodide.asm.wasm";
     const started = new Map(["python_stdlib.zip", "pyodide-lock.json"].map((name) => [indexURL + name, base(indexURL + name)]));
-    const compiled = WebAssembly.compileStreaming(base(wasmURL)).catch(() => null);
     const fetch = (resource, init) => {
       const url = String(resource.url || resource);
       if (url === wasmURL) return compiled.then((module) => (module ? new Response(null) : base(wasmURL)));
@@ -71,12 +70,37 @@ const Startup = (() => {
       return download.then((response) => response.clone());
     };
     const lock = fetch(indexURL + "pyodide-lock.json").then((response) => response.json());
+    const compiled = lock.then((got) => compileWasm(base, wasmURL, got.wasm && got.wasm.sha256), () => null);
     return { fetch, lock, compiled };
   }
 
+  // Pyodide's wasm compiled as it downloads, from the browser's HTTP cache, where the browser
+  // keeps the code it compiled (it keeps none for a response from the service worker's own cache
+  // the first time it serves one). The address carries the file's sha256, which the service worker
+  // (sw.js) leaves to the network; the bytes are checked against it, and if they are not this
+  // build's (the host has another deploy) or cannot be had (offline), the module is compiled from
+  // the service worker's copy instead. Resolves to the module, or null.
+  async function compileWasm(base, url, sha256) {
+    if (sha256) {
+      try {
+        const response = await base(url + "?sha256=" + sha256);
+        if (response.ok) {
+          const copy = response.clone();
+          const [module, digest] = await Promise.all([WebAssembly.compileStreaming(response),
+            copy.arrayBuffer().then((bytes) => crypto.subtle.digest("SHA-256", bytes))]);
+          if (hex(digest) === sha256) return module;
+        }
+      } catch (error) { /* offline: the copy below */ }
+    }
+    return WebAssembly.compileStreaming(base(url)).catch(() => null);
+  }
+
+  const hex = (buffer) => Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");
+
   // The extension modules the site's code imports (numpy's), each a .wasm file of its own (the
-  // lock's "dynlibs", runtime.py): each is compiled as it downloads, on the engine's threads and
-  // from its own URL, which lets the browser keep the compiled code for the next visit. Each
+  // lock's "dynlibs", runtime.py): each is compiled as it downloads, on the engine's threads,
+  // instead of from bytes on this thread when Python imports it. (The browser would keep the
+  // compiled code of one that ran long enough to be optimized; measured, none does.) Each
   // resolves to { path, bytes, module }: module is null if it could not be compiled so (then
   // Python loads it from its bytes when imported, as Pyodide does).
   function extensionModules(indexURL, base, entries) {
@@ -230,7 +254,7 @@ const Startup = (() => {
       delete files[name];
     }
     return async (resource) => {
-      const name = String(resource.url || resource).split("/").pop();
+      const name = String(resource.url || resource).split("?")[0].split("/").pop();
       if (!(name in bytes)) return new Response(null, { status: 404, statusText: name + " is not in the bundle" });
       // instantiateStreaming needs the wasm type; the other files are read as bytes or JSON.
       const type = name.endsWith(".wasm") ? "application/wasm" : "application/octet-stream";
