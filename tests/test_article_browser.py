@@ -412,6 +412,20 @@ def test_python_starts_from_the_snapshot_and_figures_go_live_in_page_order(watch
     assert marks["python:extensions-loaded"][0] <= marks["python:ready"][0]
 
 
+def test_python_starts_with_the_page_head_and_only_on_pages_with_figures(watched, site_url):
+    """python.js starts the workers while the page is still being parsed (before DOMContentLoaded);
+    a page without figures starts none."""
+    open_article(watched, site_url)
+    loaded = watched.evaluate("() => performance.timeOrigin + performance.getEntriesByType('navigation')[0].domContentLoadedEventStart")
+    started = [worker.evaluate("() => performance.timeOrigin") for worker in watched.workers
+               if worker.url.endswith("worker.js")]
+    assert len(started) == 1 and started[0] < loaded
+    watched.goto(site_url + "index.html")
+    watched.wait_for_load_state("load")
+    watched.wait_for_timeout(500)
+    assert watched.workers == [] and watched.evaluate("() => typeof Python") == "undefined"
+
+
 # ---- reading layout: one colour per meaning, margin notes, wide figures --------------------
 
 def static_page(browser, site_url, **context_options):

@@ -70,6 +70,11 @@ class Article:
     def url(self) -> str:
         return f"{self.slug}.html"
 
+    @property
+    def has_figures(self) -> bool:
+        """Whether the page has a live figure (a widget): its head then starts Python at once."""
+        return 'data-widget="' in self.body_html
+
 
 def split_front_matter(text: str, source: str) -> tuple[dict, str, int]:
     """Return (metadata, body, number of lines before the body)."""

@@ -216,7 +216,7 @@
 
   function startWorker() {
     setStage(FROM_DISK ? "unpacking" : "downloading");
-    (FROM_DISK ? bundledWorker() : servedWorker()).then((made) => {
+    (FROM_DISK ? bundledWorker() : servedWorker()).then(({ made, events }) => {
       worker = made;
       worker.onmessage = onMessage;
       worker.onerror = (event) => {
@@ -226,26 +226,28 @@
       const started = records.map((record, figure) => Figures.start(record, stateOf(roots[figure])));
       records = started.map(([record]) => record);
       worker.postMessage(Protocol.message("page", { renders: started.map(([, [ask]]) => renderOf(ask)) }));
+      for (const event of events) {
+        if (worker !== made) break;                 // a failure has stopped it
+        if (event.target !== made) downloader.onerror(event);   // the download worker only fails
+        else if (event.type === "message") onMessage(event);
+        else worker.onerror(event);
+      }
     }, (error) => {
       restarts = Protocol.RESTARTS;   // a missing bundle will not appear on a retry
       restartWorker(error.message);
     });
   }
 
-  // Two workers: Python's, and one that downloads and unpacks the heap snapshot and the wheels
-  // meanwhile, on the other core, then hands them over on a channel of their own (download.js).
+  // Python's workers over HTTP: the ones python.js started with the page, the first time, with
+  // the events they sent before this script took them (replayed by startWorker), else new ones.
   async function servedWorker() {
-    const indexURL = new URL("../pyodide/", SCRIPT_URL).href;
-    const made = new Worker(new URL("worker.js", SCRIPT_URL));
-    downloader = new Worker(new URL("download.js", SCRIPT_URL), { name: "download" });
+    const { worker: made, downloader: helper, events } = Python.take() || Python.served(SCRIPT_URL);
+    downloader = helper;
     downloader.onerror = (event) => {
       event.preventDefault();
       restartWorker(event.message || "the download worker stopped");
     };
-    const channel = new MessageChannel();
-    downloader.postMessage(Protocol.message("download", { indexURL, port: channel.port1 }), [channel.port1]);
-    made.postMessage(Protocol.message("start", { indexURL, port: channel.port2 }), [channel.port2]);
-    return made;
+    return { made, events };
   }
 
   // From disk, classic scripts still load: offline/runtime.js (loaded only in this mode, so
@@ -274,7 +276,7 @@
     const made = new Worker(url);
     made.addEventListener("message", () => URL.revokeObjectURL(url), { once: true });
     made.postMessage(Protocol.message("start", { indexURL: new URL("../pyodide/", SCRIPT_URL).href, files: runtime.files }));
-    return made;
+    return { made, events: [] };
   }
 
   function stopWorkers() {
@@ -450,8 +452,9 @@
 
   records = roots.map((root, figure) => Figures.create(figure, root.dataset.widget, stateOf(root)));
   roots.forEach(wire);
-  // Python starts once the page has been painted: its downloads and start-up never hold up the
-  // first view of the article (requestAnimationFrame runs just before the next paint; the
-  // timeout, just after it).
-  requestAnimationFrame(() => setTimeout(startWorker, 0));
+  // Over HTTP, Python has been starting since the page's head (python.js); from disk it starts
+  // once the page has been painted, since the runtime's script is read on this thread
+  // (requestAnimationFrame runs just before the next paint; the timeout, just after it).
+  if (FROM_DISK) requestAnimationFrame(() => setTimeout(startWorker, 0));
+  else startWorker();
 })();
