@@ -51,6 +51,7 @@ import argparse
 import datetime
 import gzip
 import json
+import re
 import shutil
 import statistics
 import subprocess
@@ -275,7 +276,7 @@ def extension_modules(folders: dict[str, Path]) -> dict[int, str]:
 
 
 def file_of(url: str) -> str:
-    return url.split("?")[0].rsplit("/", 1)[-1]
+    return re.sub(r"^pyodide\.asm\.[0-9a-f]+\.wasm$", MAIN_WASM, url.split("?")[0].rsplit("/", 1)[-1])
 
 
 def wasm_code_cache(events: list[dict], modules: dict[int, str]) -> dict:
@@ -388,7 +389,7 @@ def bytes_by_file(urls: list[str], folders: dict[str, Path]) -> dict:
             "total_gzip": sum(f["gzip"] for f in files.values())}
 
 
-MAIN_WASM = "pyodide.asm.wasm"
+MAIN_WASM = "pyodide.asm.wasm"   # the site's is pyodide.asm.HASH.wasm: file_of names both so
 
 
 def code_cache_counts(visits: list[dict]) -> dict:

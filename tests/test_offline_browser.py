@@ -199,16 +199,20 @@ def test_after_one_visit_article_and_widgets_work_with_the_network_cut(context, 
 def wasm_responses(page) -> list:
     """Responses to requests of Pyodide's wasm, as the page's workers get them."""
     seen = []
-    page.on("response", lambda response: seen.append(response) if "pyodide.asm.wasm" in response.url else None)
+    page.on("response", lambda response: seen.append(response) if "pyodide.asm." in response.url
+            and ".wasm" in response.url else None)
     return seen
 
 
 @pytest.mark.browser
-def test_a_controlled_page_gets_pyodides_wasm_from_the_http_cache_checked_by_its_hash(watched, built_site):
-    """The worker asks for the wasm with its sha256 (startup.js), which the service worker leaves
-    to the network and the HTTP cache, where the browser keeps the code it compiled; every other
-    file comes from the service worker's cache."""
-    sha256 = json.loads((built_site / "pyodide" / "pyodide-lock.json").read_text())["wasm"]["sha256"]
+def test_a_controlled_page_gets_pyodides_wasm_from_the_http_cache_under_its_hash(watched, built_site):
+    """The wasm is served under a name made from its sha256, and the worker asks for it "from the
+    network" (startup.js), which the service worker leaves to the HTTP cache, where the browser
+    keeps the code it compiled; every other file comes from the service worker's cache."""
+    wasm = json.loads((built_site / "pyodide" / "pyodide-lock.json").read_text())["wasm"]
+    assert wasm["file_name"] == f"pyodide.asm.{wasm['sha256'][:16]}.wasm"
+    assert hashlib.sha256((built_site / "pyodide" / wasm["file_name"]).read_bytes()).hexdigest() == wasm["sha256"]
+    assert not (built_site / "pyodide" / "pyodide.asm.wasm").exists()
     with serving(built_site, SUB_PATH) as url:
         visit_then_reload(watched, url + ARTICLE)
         seen = wasm_responses(watched)
@@ -216,25 +220,23 @@ def test_a_controlled_page_gets_pyodides_wasm_from_the_http_cache_checked_by_its
         watched.on("response", lambda r: stdlib.append(r) if r.url.endswith("python_stdlib.zip") else None)
         watched.reload()
         assert_widget_responds(watched)
-    assert [r.url.split("/")[-1] for r in seen] == [f"pyodide.asm.wasm?sha256={sha256}"]
+    assert [r.url.split("/")[-1] for r in seen] == [wasm["file_name"] + "?from=network"]
     assert not seen[0].from_service_worker and stdlib and stdlib[0].from_service_worker
 
 
 @pytest.mark.browser
-def test_wasm_of_another_deploy_on_the_host_is_refused_for_the_cached_copy(watched, built_site):
-    """The host answers the wasm's address with bytes that are not this build's (a newer deploy):
-    the worker compiles the service worker's copy instead, and the figures go live."""
+def test_a_wasm_the_host_no_longer_has_comes_from_the_cached_copy(watched, built_site):
+    """The host has a newer deploy, without this build's wasm (404 under its name): the worker
+    compiles the service worker's copy instead, and the figures go live."""
+    name = json.loads((built_site / "pyodide" / "pyodide-lock.json").read_text())["wasm"]["file_name"]
     with serving(built_site, SUB_PATH) as url:
         visit_then_reload(watched, url + ARTICLE)
-        other = (built_site / "pyodide" / "numpy._core._multiarray_umath.wasm").read_bytes()
-        watched.route(re.compile(r"pyodide\.asm\.wasm\?sha256="), lambda route: route.fulfill(
-            status=200, body=other, headers={"Content-Type": "application/wasm"}))
+        watched.route(re.compile(r"pyodide\.asm\.\w+\.wasm\?from=network"), lambda route: route.fulfill(status=404))
         seen = wasm_responses(watched)
         watched.reload()
         assert_widget_responds(watched)
-    names = [r.url.split("/")[-1] for r in seen]
-    assert names[0].startswith("pyodide.asm.wasm?sha256=") and names[1:] == ["pyodide.asm.wasm"]
-    assert seen[1].from_service_worker
+    assert [r.url.split("/")[-1] for r in seen] == [name + "?from=network", name]
+    assert seen[0].status == 404 and seen[1].from_service_worker
 
 
 @pytest.mark.browser
@@ -345,8 +347,9 @@ def test_a_page_only_a_newer_build_has_gets_none_of_the_older_builds_files(conte
         assert page.evaluate("() => getComputedStyle(document.documentElement)"
                              ".getPropertyValue('--build').trim()") == "newer"
         paths = {urlparse(u).path for u in received}
+        wasm = json.loads((newer_build / "pyodide" / "pyodide-lock.json").read_text())["wasm"]["file_name"]
         assert {f"/{SUB_PATH}/assets/style.css", f"/{SUB_PATH}/assets/worker.js",
-                f"/{SUB_PATH}/pyodide/pyodide.asm.wasm"} <= paths
+                f"/{SUB_PATH}/pyodide/{wasm}"} <= paths
         # Every file the page and its workers got came from the server, now the newer build's,
         # and none from the older build's cache.
         assert sorted(paths - set(log)) == []

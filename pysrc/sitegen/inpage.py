@@ -20,11 +20,20 @@ async (source) => {
       document.head.appendChild(script);
     });
     const indexURL = new URL("pyodide/", document.baseURI).href;
-    const pyodide = await loadPyodide({ indexURL });
+    const lock = await (await fetch(indexURL + "pyodide-lock.json")).json();
+    // Pyodide asks for pyodide.asm.wasm; the site serves it under its hash (the lock's "wasm").
+    const served = window.fetch;
+    window.fetch = (resource, init) => served(String(resource.url || resource) === indexURL + "pyodide.asm.wasm" && lock.wasm
+      ? indexURL + lock.wasm.file_name : resource, init);
+    let pyodide;
+    try {
+      pyodide = await loadPyodide({ indexURL });
+    } finally {
+      window.fetch = served;
+    }
     await pyodide.loadPackage(["APP_DISTRIBUTION"], { messageCallback: () => {} });
     // The extension modules the site serves on their own (the lock's "dynlibs"), left out of
     // their wheels: into site-packages, where the worker puts them too (startup.js, install).
-    const lock = await (await fetch(indexURL + "pyodide-lock.json")).json();
     const sitePackages = pyodide.runPython("import sys; [p for p in sys.path if p.endswith('site-packages')][0]");
     for (const { file_name: name, path } of lock.dynlibs || []) {
       const target = sitePackages + "/" + path;

@@ -338,7 +338,7 @@ dependencies = ["numpy"]
 [tool.hatch.build.targets.wheel]
 only-include = {tops}
 """
-RUNTIME_VERSION = "site-runtime-v3"   # change it when what assemble_runtime makes changes
+RUNTIME_VERSION = "site-runtime-v4"   # change it when what assemble_runtime makes changes
 
 
 def runtime_key(files: dict[str, bytes]) -> str:
@@ -435,7 +435,7 @@ def make_runtime(cache: Path, files: dict[str, bytes], kept: Path, finder: Stand
         imported = finder.result()
         add_snapshot(dest, cache, imported["standard"])
         serve_extension_modules(dest, imported["extensions"])
-        name_in_lock(dest / "pyodide-lock.json", "wasm", dest / "pyodide.asm.wasm")
+        name_wasm_by_content(dest)
         (staging / "third-party.json").write_text(json.dumps(third_party_manifest(dest)), encoding="utf-8")
         kept.parent.mkdir(parents=True, exist_ok=True)
         if (kept / "third-party.json").exists():   # another build made it meanwhile: the same files
@@ -559,12 +559,26 @@ def serve_extension_modules(runtime: Path, modules: list[str]) -> None:
     write_lock(lock_path, lock)
 
 
-def name_in_lock(lock_path: Path, key: str, served: Path) -> None:
-    """Name a served file of the runtime in the lock, with its sha256 (which the worker asks
-    for it with, startup.js)."""
+def name_wasm_by_content(runtime: Path) -> None:
+    """Serve Pyodide's wasm under a name made from its sha256, and name it in the lock ("wasm":
+    file_name, sha256). The worker compiles it from the browser's HTTP cache, which keeps the code
+    compiled from it across visits, not from the service worker's copy (startup.js compileWasm);
+    a name that only these bytes have keeps a page of one build from ever getting another
+    build's wasm from the host."""
+    wasm = runtime / "pyodide.asm.wasm"
+    digest = sha256_of(wasm)
+    served = wasm.rename(runtime / f"pyodide.asm.{digest[:16]}.wasm")
+    lock_path = runtime / "pyodide-lock.json"
     lock = json.loads(lock_path.read_text())
-    lock[key] = {"file_name": served.name, "sha256": sha256_of(served)}
+    lock["wasm"] = {"file_name": served.name, "sha256": digest}
     write_lock(lock_path, lock)
+
+
+def served_name(runtime: Path, name: str) -> str:
+    """The name a file of Pyodide's package is served under (the wasm's has its hash)."""
+    if name != "pyodide.asm.wasm":
+        return name
+    return json.loads((runtime / "pyodide-lock.json").read_text()).get("wasm", {}).get("file_name", name)
 
 
 def write_lock(lock_path: Path, lock: dict) -> None:
@@ -573,7 +587,7 @@ def write_lock(lock_path: Path, lock: dict) -> None:
 
 def third_party_manifest(runtime: Path) -> list[dict]:
     """Every third-party file served, with its version and sha256 (as served)."""
-    rows = [{"file": name, "package": "pyodide", "version": PYODIDE_VERSION}
+    rows = [{"file": served_name(runtime, name), "package": "pyodide", "version": PYODIDE_VERSION}
             for name in PYODIDE_FILES]
     rows.append({"file": NUMPY_WHEEL, "package": "numpy", "version": "2.0.2",
                  "upstream_sha256": NUMPY_SHA256,

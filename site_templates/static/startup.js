@@ -56,46 +56,44 @@ const Startup = (() => {
 
   // Request Pyodide's own files now, in parallel, from `base` (the network, or the files from
   // disk), and answer Pyodide's later fetch() of each with the download already under way. The
-  // wasm is compiled as it arrives (compileWasm, once the lock has named its hash); Pyodide's own fetch of it gets an empty placeholder, since
-  // loadPython hands it the compiled module instead (or, if that failed, the real download).
+  // wasm is compiled as it arrives (compileWasm, once the lock has named its file); Pyodide's own
+  // fetch of it gets an empty placeholder, since loadPython hands it the compiled module instead
+  // (or, if that failed, the real download).
   function earlyFetches(indexURL, base) {
-    const wasmURL = indexURL + "pyodide.asm.wasm";
+    const wasmURL = indexURL + "pyodide.asm.wasm";   // what Pyodide asks for
     const started = new Map(["python_stdlib.zip", "pyodide-lock.json"].map((name) => [indexURL + name, base(indexURL + name)]));
     const fetch = (resource, init) => {
       const url = String(resource.url || resource);
-      if (url === wasmURL) return compiled.then((module) => (module ? new Response(null) : base(wasmURL)));
+      if (url === wasmURL) return compiled.then((module) => (module ? new Response(null) : lock.then((got) => base(servedWasm(indexURL, got)))));
       const download = started.get(url);
       if (!download) return base(resource, init);
       started.delete(url);                       // each download is handed over once
       return download.then((response) => response.clone());
     };
     const lock = fetch(indexURL + "pyodide-lock.json").then((response) => response.json());
-    const compiled = lock.then((got) => compileWasm(base, wasmURL, got.wasm && got.wasm.sha256), () => null);
+    const compiled = lock.then((got) => compileWasm(base, servedWasm(indexURL, got)), () => null);
     return { fetch, lock, compiled };
   }
 
-  // Pyodide's wasm compiled as it downloads, from the browser's HTTP cache, where the browser
-  // keeps the code it compiled (it keeps none for a response from the service worker's own cache
-  // the first time it serves one). The address carries the file's sha256, which the service worker
-  // (sw.js) leaves to the network; the bytes are checked against it, and if they are not this
-  // build's (the host has another deploy) or cannot be had (offline), the module is compiled from
-  // the service worker's copy instead. Resolves to the module, or null.
-  async function compileWasm(base, url, sha256) {
-    if (sha256) {
-      try {
-        const response = await base(url + "?sha256=" + sha256);
-        if (response.ok) {
-          const copy = response.clone();
-          const [module, digest] = await Promise.all([WebAssembly.compileStreaming(response),
-            copy.arrayBuffer().then((bytes) => crypto.subtle.digest("SHA-256", bytes))]);
-          if (hex(digest) === sha256) return module;
-        }
-      } catch (error) { /* offline: the copy below */ }
-    }
-    return WebAssembly.compileStreaming(base(url)).catch(() => null);
-  }
+  // Pyodide's wasm, served under a name made from its sha256 (the lock's "wasm", runtime.py).
+  const servedWasm = (indexURL, lock) => indexURL + (lock.wasm ? lock.wasm.file_name : "pyodide.asm.wasm");
 
-  const hex = (buffer) => Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");
+  // The wasm compiled as it downloads, from the browser's HTTP cache, where the browser keeps the
+  // code it compiled (it keeps none for a response from the service worker's own cache the first
+  // time it serves one): asked for with "?from=network", which the service worker (sw.js) leaves
+  // to the network. Its name is its hash, so the host has these bytes or none (a newer deploy):
+  // then, or offline, it is compiled from the service worker's copy. Resolves to the module, or
+  // null.
+  async function compileWasm(base, url) {
+    try {
+      return await WebAssembly.compileStreaming(base(url + "?from=network").then((response) => {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response;
+      }));
+    } catch (error) {
+      return WebAssembly.compileStreaming(base(url)).catch(() => null);
+    }
+  }
 
   // The extension modules the site's code imports (numpy's), each a .wasm file of its own (the
   // lock's "dynlibs", runtime.py): each is compiled as it downloads, on the engine's threads,

@@ -47,11 +47,11 @@ self.addEventListener("fetch", (event) => {
     event.waitUntil(markForeign(event.resultingClientId));   // a page of another build
     return;
   }
-  // Pyodide's wasm asked for with its hash (startup.js compileWasm) goes to the network as usual:
+  // Pyodide's wasm asked for "from=network" (startup.js compileWasm) goes to the network as usual:
   // the browser's HTTP cache keeps the code compiled from it, which it does not for a response
-  // from this cache the first time one is served. The worker checks the bytes against the hash,
-  // and asks again without it (then from this cache) if they are not this build's, or offline.
-  if (path !== null && path.endsWith(".wasm") && new URL(request.url).searchParams.has("sha256")) return;
+  // from this cache the first time one is served. Its name is its hash, so the host has this
+  // build's bytes or none; then, or offline, the worker asks again without it, and gets this copy.
+  if (path !== null && path.endsWith(".wasm") && new URL(request.url).searchParams.get("from") === "network") return;
   // A worker's script is looked at even when unlisted: a worker a foreign page starts is foreign.
   if (path === null && !["worker", "sharedworker"].includes(request.destination)) return;
   event.respondWith(forClient(event, path));
