@@ -32,15 +32,6 @@ async (source) => {
       window.fetch = served;
     }
     await pyodide.loadPackage(["APP_DISTRIBUTION"], { messageCallback: () => {} });
-    // The extension modules the site serves on their own (the lock's "dynlibs"), left out of
-    // their wheels: into site-packages, where the worker puts them too (startup.js, install).
-    const sitePackages = pyodide.runPython("import sys; [p for p in sys.path if p.endswith('site-packages')][0]");
-    for (const { file_name: name, path } of lock.dynlibs || []) {
-      const target = sitePackages + "/" + path;
-      pyodide.FS.mkdirTree(target.slice(0, target.lastIndexOf("/")));
-      pyodide.FS.writeFile(target, new Uint8Array(await (await fetch(indexURL + name)).arrayBuffer()));
-    }
-    pyodide.runPython("import importlib; importlib.invalidate_caches()");
     window.__inPagePython = pyodide;
   }
   return window.__inPagePython.runPython(source);
