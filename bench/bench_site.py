@@ -395,11 +395,8 @@ MAIN_WASM = "pyodide.asm.wasm"   # the site's is pyodide.asm.HASH.wasm: file_of 
 def code_cache_counts(visits: list[dict]) -> dict:
     """Over the runs, one later visit: per streamed module, in how many runs the code cache served
     it; the extension modules compiled from bytes; the lazy compiling, median."""
-    streamed = sorted({name for v in visits for name in v["wasm"]["streamed"] if name == MAIN_WASM})
-    extensions = [{name: state for name, state in v["wasm"]["streamed"].items() if name != MAIN_WASM} for v in visits]
+    streamed = sorted({name for v in visits for name in v["wasm"]["streamed"]})
     return {"runs": len(visits),
-            "extensions_streamed": spread([len(e) for e in extensions]),
-            "extensions_hit": spread([sum(state == "hit" for state in e.values()) for e in extensions]),
             "streamed": {name: {"hit": sum(v["wasm"]["streamed"].get(name) == "hit" for v in visits),
                                 "seen": sum(name in v["wasm"]["streamed"] for v in visits),
                                 "consumed": spread([v["wasm"]["consumed"].get(name) for v in visits])["median"]}
@@ -410,8 +407,7 @@ def code_cache_counts(visits: list[dict]) -> dict:
             "lazy_ms": spread([v["wasm"]["lazy_ms"] for v in visits]),
             "written": {name: {"runs": sum(name in v["wasm"]["written"] for v in visits),
                                "bytes": spread([v["wasm"]["written"].get(name) for v in visits])["median"]}
-                        for name in sorted({n for v in visits for n in v["wasm"]["written"] if n == MAIN_WASM})},
-            "extensions_written": spread([sum(n != MAIN_WASM for n in v["wasm"]["written"]) for v in visits])}
+                        for name in sorted({n for v in visits for n in v["wasm"]["written"]})}}
 
 
 def summarize_returning(runs: list[dict]) -> dict:
@@ -506,16 +502,11 @@ def cache_sentence(wasm: dict) -> str:
             parts.append(f"{name} streamed, compiled: not from the code cache (0/{runs} runs)")
     if not wasm["streamed"]:
         parts.append("no module compiled from a Response (nothing the code cache can serve)")
-    if wasm["extensions_streamed"]["median"]:
-        parts.append(f"numpy: {wasm['extensions_streamed']['median']:.0f} extension modules streamed, "
-                     f"{wasm['extensions_hit']['median']:.0f} of them from the code cache (medians)")
     if wasm["from_bytes_names"]:
         parts.append(f"numpy: {wasm['from_bytes']['median']:.0f} extension modules compiled from bytes "
                      f"(never cached)")
     parts.append(f"{wasm['lazy_functions']['median']:.0f} functions compiled on first call "
                  f"({wasm['lazy_ms']['median']:.0f} ms)")
-    if wasm["extensions_written"]["median"]:
-        parts.append(f"wrote code cache entries for {wasm['extensions_written']['median']:.0f} extension modules (median)")
     for name, w in wasm["written"].items():
         parts.append(f"wrote a code cache entry for {name} in {w['runs']}/{runs} runs ({w['bytes'] / 1e6:.1f} MB)")
     return "; ".join(parts)

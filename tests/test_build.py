@@ -197,22 +197,6 @@ def test_manifest_lists_every_third_party_file_with_its_sha256(fixture_site):
             (fixture_site / "pyodide" / row["file"]).read_bytes()).hexdigest()
 
 
-def test_the_extension_modules_the_site_imports_are_served_on_their_own(fixture_site):
-    """numpy's extension modules that the site's code imports leave the wheel for files of their own
-    (startup.js compiles them as they download); the others stay in the wheel."""
-    runtime = fixture_site / "pyodide"
-    lock = json.loads((runtime / "pyodide-lock.json").read_text())
-    dynlibs = {d["path"]: d for d in lock["dynlibs"]}
-    assert "numpy/_core/_multiarray_umath.cpython-312-wasm32-emscripten.so" in dynlibs
-    wheel = zipfile.ZipFile(runtime / lock["packages"]["numpy"]["file_name"]).namelist()
-    assert not set(dynlibs) & set(wheel)
-    assert any(name.endswith(".so") for name in wheel)   # the ones nothing imported (tests' modules)
-    for path, entry in dynlibs.items():
-        data = (runtime / entry["file_name"]).read_bytes()
-        assert entry["file_name"].endswith(".wasm") and data[:4] == b"\0asm"
-        assert hashlib.sha256(data).hexdigest() == entry["sha256"]
-
-
 SETTINGS_ERRORS = [
     ("python: [sampling, notes]", "python: [sampling, notes, nosuch]",
      "content/site.yml:5: python names 'nosuch', which is neither a package in the content folder "

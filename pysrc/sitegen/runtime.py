@@ -51,14 +51,13 @@ SNAPSHOT = "snapshot.bin.gz"
 SNAPSHOT_SCRIPT = Path(__file__).with_name("snapshot.mjs")
 SNAPSHOT_INPUTS = ("pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip")
 # Run by the build's own Python on the site's wheel: the standard modules its code imports (with
-# numpy's), which the snapshot holds imported, and the extension modules (numpy's), which are served
-# on their own (serve_extension_modules). Nothing of any site is named here: it imports each
+# numpy's), which the snapshot holds imported. Nothing of any site is named here: it imports each
 # module the wheel's widget index names and draws each widget once at its defaults (so what a view
 # loads when drawn, such as a model, counts too). The host's Python and numpy are not the
 # browser's, so the list is close, not exact: a module it misses is imported from the standard
 # library's zip when first needed, one it has too many costs a little heap.
 STANDARD_IMPORTS = """
-import importlib, importlib.machinery, json, sys
+import importlib, json, sys
 booted = set(sys.modules)
 import widgetkit
 for module in sorted(set((widgetkit.INDEX or {}).values())):
@@ -68,14 +67,8 @@ for name in sorted(widgetkit.INDEX or {}):
         widgetkit.render(name, {})
     except Exception:
         pass   # a view that needs the reader's input: its imports are done
-extension = tuple(importlib.machinery.EXTENSION_SUFFIXES)
-print(json.dumps({
-    "standard": sorted(name for name in sys.modules
-                       if name.partition(".")[0] in sys.stdlib_module_names and name not in booted),
-    "extensions": sorted(name for name, module in list(sys.modules.items())
-                         if name.partition(".")[0] not in sys.stdlib_module_names
-                         and str(getattr(module, "__file__", None) or "").endswith(extension)),
-}))
+print(json.dumps(sorted(name for name in sys.modules
+                        if name.partition(".")[0] in sys.stdlib_module_names and name not in booted)))
 """
 # Files of the numpy wheel that nothing in a browser reads, left out of the served wheel: type
 # stubs, Cython and C headers, static libraries, PyInstaller hooks, examples, and f2py (the Fortran
@@ -338,7 +331,7 @@ dependencies = ["numpy"]
 [tool.hatch.build.targets.wheel]
 only-include = {tops}
 """
-RUNTIME_VERSION = "site-runtime-v4"   # change it when what assemble_runtime makes changes
+RUNTIME_VERSION = "site-runtime-v5"   # change it when what assemble_runtime makes changes
 
 
 def runtime_key(files: dict[str, bytes]) -> str:
@@ -392,7 +385,7 @@ class StandardImports:
                                         stderr=subprocess.PIPE, text=True,
                                         env={**os.environ, "PYTHONPATH": self.folder.name})
 
-    def result(self) -> dict[str, list[str]]:
+    def result(self) -> list[str]:
         out, err = self.process.communicate()
         self.close()
         if self.process.returncode != 0:
@@ -432,9 +425,7 @@ def make_runtime(cache: Path, files: dict[str, bytes], kept: Path, finder: Stand
             compiled = py_compile_wheel(wheel)
             shutil.copy(compiled, dest / compiled.name)
         point_lock_at(lock, APP_DISTRIBUTION, dest / compiled.name)
-        imported = finder.result()
-        add_snapshot(dest, cache, imported["standard"])
-        serve_extension_modules(dest, imported["extensions"])
+        add_snapshot(dest, cache, finder.result())
         name_wasm_by_content(dest)
         (staging / "third-party.json").write_text(json.dumps(third_party_manifest(dest)), encoding="utf-8")
         kept.parent.mkdir(parents=True, exist_ok=True)
@@ -527,38 +518,6 @@ def make_snapshot(runtime: Path, kept: Path, modules: list[str]) -> None:
         partial.replace(kept)
 
 
-# A wheel's extension module for Pyodide 0.27 (CPython 3.12, emscripten's wasm32).
-EXTENSION_SUFFIX = ".cpython-312-wasm32-emscripten.so"
-
-
-def serve_extension_modules(runtime: Path, modules: list[str]) -> None:
-    """Take the extension modules the site's code imports (dotted names, as the build's Python
-    found them) out of the served wheels, and serve each as a file of its own, named in the lock
-    ("dynlibs": file_name, path in site-packages, sha256). A .wasm file is served as
-    application/wasm, so the worker compiles it as it downloads, on the engine's own threads, and
-    the browser can keep the compiled code for the next visit (startup.js); one inside a wheel is
-    compiled from bytes, on the worker's thread, each visit. A module the build's Python did not
-    import (its numpy is not the browser's) stays in its wheel and is loaded from there."""
-    lock_path = runtime / "pyodide-lock.json"
-    lock = json.loads(lock_path.read_text())
-    wanted = {name.replace(".", "/") + EXTENSION_SUFFIX: name for name in modules}
-    dynlibs = []
-    for entry in lock["packages"].values():
-        wheel = runtime / entry["file_name"]
-        with zipfile.ZipFile(wheel) as archive:
-            members = sorted(set(archive.namelist()) & set(wanted))
-            for member in members:
-                data = archive.read(member)
-                (runtime / f"{wanted[member]}.wasm").write_bytes(data)
-                dynlibs.append({"file_name": f"{wanted[member]}.wasm", "path": member,
-                                "sha256": hashlib.sha256(data).hexdigest()})
-        if members:
-            leave_out(wheel, re.compile("^(" + "|".join(map(re.escape, members)) + ")$"))
-            entry["sha256"] = sha256_of(wheel)
-    lock["dynlibs"] = sorted(dynlibs, key=lambda d: d["path"])
-    write_lock(lock_path, lock)
-
-
 def name_wasm_by_content(runtime: Path) -> None:
     """Serve Pyodide's wasm under a name made from its sha256, and name it in the lock ("wasm":
     file_name, sha256). The worker compiles it from the browser's HTTP cache, which keeps the code
@@ -592,9 +551,6 @@ def third_party_manifest(runtime: Path) -> list[dict]:
     rows.append({"file": NUMPY_WHEEL, "package": "numpy", "version": "2.0.2",
                  "upstream_sha256": NUMPY_SHA256,
                  "note": "py-compiled by the build; type stubs, headers, static libraries and f2py left out"})
-    lock = json.loads((runtime / "pyodide-lock.json").read_text())
-    rows += [{"file": d["file_name"], "package": "numpy", "version": "2.0.2",
-              "note": f"{d['path']}, from the numpy wheel, served on its own"} for d in lock.get("dynlibs", [])]
     if (runtime / SNAPSHOT).exists():
         rows.append({"file": SNAPSHOT, "package": "pyodide", "version": PYODIDE_VERSION,
                      "note": "heap of the booted interpreter, made by the build (sitegen/snapshot.mjs)"})

@@ -34,16 +34,12 @@ const Startup = (() => {
       delivered.snapshot.then(() => performance.mark("python:snapshot-here"), () => {});
       delivered.wheels.then(() => performance.mark("python:wheels-here"), () => {});
       if (typeof loadPyodide !== "function") importScripts(indexURL + "pyodide.js");
-      const lock = await early.lock;
-      const libraries = extensionModules(indexURL, base, lock.dynlibs || []);
-      for (const library of libraries) library.catch(() => {});   // awaited below
-      const pyodide = await loadPython(indexURL, lock.snapshot, delivered.snapshot, early.compiled);
+      const entry = (await early.lock).snapshot;
+      const pyodide = await loadPython(indexURL, entry, delivered.snapshot, early.compiled);
       performance.mark("python:started");
       report("starting");
-      const sitePackages = install(pyodide, await delivered.wheels, await Promise.all(libraries));
+      install(pyodide, await delivered.wheels);
       performance.mark("python:installed");
-      const loaded = await preload(pyodide, sitePackages, await Promise.all(libraries));
-      performance.mark("python:extensions-loaded", { detail: { loaded, served: libraries.length } });
       const handle = pyodide.pyimport("widgetkit").handle;
       performance.mark("python:ready");
       return handle;
@@ -93,61 +89,6 @@ const Startup = (() => {
     } catch (error) {
       return WebAssembly.compileStreaming(base(url)).catch(() => null);
     }
-  }
-
-  // The extension modules the site's code imports (numpy's), each a .wasm file of its own (the
-  // lock's "dynlibs", runtime.py): each is compiled as it downloads, on the engine's threads,
-  // instead of from bytes on this thread when Python imports it. (The browser would keep the
-  // compiled code of one that ran long enough to be optimized; measured, none does.) Each
-  // resolves to { path, bytes, module }: module is null if it could not be compiled so (then
-  // Python loads it from its bytes when imported, as Pyodide does).
-  function extensionModules(indexURL, base, entries) {
-    return entries.map(async ({ file_name: name, path, sha256 }) => {
-      const response = await base(indexURL + name, { integrity: sri(sha256) });   // download.js
-      if (!response.ok) throw new Error(name + ": HTTP " + response.status);
-      const copy = response.clone();
-      const module = WebAssembly.compileStreaming(response).catch(() => null);
-      return { path, bytes: new Uint8Array(await copy.arrayBuffer()), module: await module };
-    });
-  }
-
-  // Load the compiled extension modules into Python now, as Pyodide's loadPackage does (so that
-  // importing one finds it loaded). Pyodide 0.27 takes only bytes: its loader is emscripten's
-  // loadDynamicLibrary (pyodide._module, not public), which instantiates with
-  // WebAssembly.instantiate(bytes, imports); for the length of this, that answers with the module
-  // compiled from those bytes. A module that fails here is forgotten, and loaded from its bytes
-  // when imported. Returns how many were loaded so.
-  async function preload(pyodide, sitePackages, libraries) {
-    const loader = pyodide._module;
-    const instantiate = WebAssembly.instantiate;
-    const compiledFrom = new Map();
-    let loaded = 0;
-    WebAssembly.instantiate = (source, imports) => {
-      const module = compiledFrom.get(source);
-      return module ? instantiate(module, imports).then((instance) => ({ module, instance }))
-                    : instantiate(source, imports);
-    };
-    try {
-      for (const { path, bytes, module } of libraries) {
-        if (!module) continue;
-        const file = sitePackages + "/" + path;
-        compiledFrom.set(bytes, module);
-        const fs = {
-          findObject: (name) => (name === file ? {} : pyodide.FS.findObject(name)),
-          readFile: (name) => (name === file ? bytes : pyodide.FS.readFile(name)),
-        };
-        try {
-          await loader.loadDynamicLibrary(file, { loadAsync: true, nodelete: true, allowUndefined: true, global: false, fs }, {});
-          loaded++;
-        } catch (error) {
-          delete loader.LDSO.loadedLibsByName[file];
-          console.warn("Python loads " + path + " from its bytes:", error);
-        }
-      }
-    } finally {
-      WebAssembly.instantiate = instantiate;
-    }
-    return loaded;
   }
 
   // What download.js delivers (protocol.js: snapshot, wheels, or failed), as two promises.
@@ -216,17 +157,16 @@ const Startup = (() => {
     return { bytes, filled };
   }
 
-  // Write the wheels' files, and the extension modules served on their own, into site-packages,
-  // as installing them would; return its path. Every Python object handed to JavaScript here is
-  // destroyed when done.
-  function install(pyodide, wheels, libraries) {
+  // Write the wheels' files into site-packages, as installing them would. Every Python object
+  // handed to JavaScript here is destroyed when done.
+  function install(pyodide, wheels) {
     const sys = pyodide.pyimport("sys");
     const path = sys.path;
     const finders = sys.path_importer_cache;
     let finder = null;
     try {
       const sitePackages = path.toJs().find((folder) => folder.endsWith("site-packages"));
-      for (const files of [...wheels, libraries.map(({ path, bytes }) => [path, bytes])]) {
+      for (const files of wheels) {
         for (const [name, bytes] of files) {
           const target = sitePackages + "/" + name;
           pyodide.FS.mkdirTree(target.slice(0, target.lastIndexOf("/")));
@@ -237,7 +177,6 @@ const Startup = (() => {
       // standard library's zip directory: half a second.)
       finder = finders.get(sitePackages);
       if (finder) finder.invalidate_caches();
-      return sitePackages;
     } finally {
       for (const proxy of [finder, finders, path, sys]) if (proxy) proxy.destroy();
     }

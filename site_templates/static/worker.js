@@ -10,7 +10,7 @@
 // offline/runtime.js, which holds Pyodide's scripts and ours, this file last.
 "use strict";
 
-if (typeof Startup === "undefined") importScripts("protocol.js", "download.js", "startup.js");
+if (typeof Startup === "undefined") importScripts("protocol.js", "startup.js");
 
 let python = null;   // widgetkit.handle, once start-up has it (a promise, from the start message on)
 
