@@ -237,11 +237,11 @@ TRACE_CATEGORIES = ["v8.wasm", "disabled-by-default-devtools.timeline"]
 class Trace:
     """A Chrome trace of one page's renderer, its workers included (CDP Tracing on the page)."""
 
-    def __init__(self, context, page):
+    def __init__(self, context, page, categories: list[str] = TRACE_CATEGORIES):
         self.page = page
         self.cdp = context.new_cdp_session(page)
         self.cdp.send("Tracing.start", {"transferMode": "ReturnAsStream", "traceConfig": {
-            "includedCategories": TRACE_CATEGORIES, "recordMode": "recordAsMuchAsPossible"}})
+            "includedCategories": categories, "recordMode": "recordAsMuchAsPossible"}})
 
     def events(self) -> list[dict]:
         """Stop tracing; the trace's events."""

@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "pysrc"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_site import ARTICLE, READY_TIMEOUT_MS, SERVICE_WORKER_ACTIVE, CachingHandler  # noqa: E402
+from bench_site import ARTICLE, READY_TIMEOUT_MS, SERVICE_WORKER_ACTIVE, CachingHandler, Trace  # noqa: E402
 from sitegen.browser import launch_options  # noqa: E402
 from sitegen.serve import serving  # noqa: E402
 
@@ -73,33 +73,6 @@ new MutationObserver(() => {
 }).observe(document, { subtree: true, attributes: true, attributeFilter: ["data-stage"] });
 """
 TASK_NAMES = {"ThreadControllerImpl::RunTask", "RunTask"}
-
-
-class Trace:
-    """A Chrome trace of one page (CDP Tracing on a session of the page), read back as a stream."""
-
-    def __init__(self, context, page):
-        self.page = page
-        self.cdp = context.new_cdp_session(page)
-        self.cdp.send("Tracing.start", {"transferMode": "ReturnAsStream", "traceConfig": {
-            "includedCategories": CATEGORIES, "recordMode": "recordAsMuchAsPossible"}})
-
-    def events(self) -> list[dict]:
-        done: dict = {}
-        self.cdp.on("Tracing.tracingComplete", lambda params: done.update(params))
-        self.cdp.send("Tracing.end")
-        while not done:
-            self.page.wait_for_timeout(50)
-        chunks = []
-        while True:
-            read = self.cdp.send("IO.read", {"handle": done["stream"], "size": 1 << 22})
-            chunks.append(read["data"])
-            if read.get("eof"):
-                break
-        self.cdp.send("IO.close", {"handle": done["stream"]})
-        self.cdp.detach()
-        data = json.loads("".join(chunks))
-        return data["traceEvents"] if isinstance(data, dict) else data
 
 
 def spans(events: list[dict]) -> dict[tuple, list[dict]]:
@@ -341,7 +314,7 @@ def open_profile(playwright, profile: str):
 
 def traced_visit(context, page, url: str | None, keep: Path | None, label: str) -> dict:
     """Trace one visit (url None: reload the page) until every figure is live."""
-    trace = Trace(context, page)
+    trace = Trace(context, page, CATEGORIES)
     started = time.time()
     # Told by a console message, not by polling the page: Playwright's wait_for_function and
     # wait_for_selector evaluate its injected script in the page (50-65 ms tasks of their own, seen

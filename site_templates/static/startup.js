@@ -60,19 +60,18 @@ const Startup = (() => {
     const started = new Map(["python_stdlib.zip", "pyodide-lock.json"].map((name) => [indexURL + name, base(indexURL + name)]));
     const fetch = (resource, init) => {
       const url = String(resource.url || resource);
-      if (url === wasmURL) return compiled.then((module) => (module ? new Response(null) : lock.then((got) => base(servedWasm(indexURL, got)))));
+      if (url === wasmURL) return compiled.then((module) => (module ? new Response(null) : served.then(base)));
       const download = started.get(url);
       if (!download) return base(resource, init);
       started.delete(url);                       // each download is handed over once
       return download.then((response) => response.clone());
     };
     const lock = fetch(indexURL + "pyodide-lock.json").then((response) => response.json());
-    const compiled = lock.then((got) => compileWasm(base, servedWasm(indexURL, got)), () => null);
+    // The wasm's address: a name made from its sha256 (the lock's "wasm", runtime.py).
+    const served = lock.then((got) => indexURL + (got.wasm ? got.wasm.file_name : "pyodide.asm.wasm"));
+    const compiled = served.then((url) => compileWasm(base, url), () => null);
     return { fetch, lock, compiled };
   }
-
-  // Pyodide's wasm, served under a name made from its sha256 (the lock's "wasm", runtime.py).
-  const servedWasm = (indexURL, lock) => indexURL + (lock.wasm ? lock.wasm.file_name : "pyodide.asm.wasm");
 
   // The wasm compiled as it downloads, from the browser's HTTP cache, where the browser keeps the
   // code it compiled (it keeps none for a response from the service worker's own cache the first
