@@ -23,7 +23,7 @@ async (source) => {
     const lock = await (await fetch(indexURL + "pyodide-lock.json")).json();
     // Pyodide asks for pyodide.asm.wasm; the site serves it under its hash (the lock's "wasm").
     const served = window.fetch;
-    window.fetch = (resource, init) => served(String(resource.url || resource) === indexURL + "pyodide.asm.wasm" && lock.wasm
+    window.fetch = (resource, init) => served(String(resource.url || resource) === indexURL + "pyodide.asm.wasm"
       ? indexURL + lock.wasm.file_name : resource, init);
     let pyodide;
     try {

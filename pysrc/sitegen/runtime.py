@@ -533,20 +533,14 @@ def name_wasm_by_content(runtime: Path) -> None:
     write_lock(lock_path, lock)
 
 
-def served_name(runtime: Path, name: str) -> str:
-    """The name a file of Pyodide's package is served under (the wasm's has its hash)."""
-    if name != "pyodide.asm.wasm":
-        return name
-    return json.loads((runtime / "pyodide-lock.json").read_text()).get("wasm", {}).get("file_name", name)
-
-
 def write_lock(lock_path: Path, lock: dict) -> None:
     lock_path.write_text(json.dumps(lock, sort_keys=True, separators=(",", ":")) + "\n")
 
 
 def third_party_manifest(runtime: Path) -> list[dict]:
     """Every third-party file served, with its version and sha256 (as served)."""
-    rows = [{"file": served_name(runtime, name), "package": "pyodide", "version": PYODIDE_VERSION}
+    wasm = json.loads((runtime / "pyodide-lock.json").read_text())["wasm"]["file_name"]   # its hashed name
+    rows = [{"file": wasm if name == "pyodide.asm.wasm" else name, "package": "pyodide", "version": PYODIDE_VERSION}
             for name in PYODIDE_FILES]
     rows.append({"file": NUMPY_WHEEL, "package": "numpy", "version": "2.0.2",
                  "upstream_sha256": NUMPY_SHA256,

@@ -68,7 +68,7 @@ const Startup = (() => {
     };
     const lock = fetch(indexURL + "pyodide-lock.json").then((response) => response.json());
     // The wasm's address: a name made from its sha256 (the lock's "wasm", runtime.py).
-    const served = lock.then((got) => indexURL + (got.wasm ? got.wasm.file_name : "pyodide.asm.wasm"));
+    const served = lock.then((got) => indexURL + got.wasm.file_name);
     const compiled = served.then((url) => compileWasm(base, url), () => null);
     return { fetch, lock, compiled };
   }
