@@ -162,3 +162,47 @@ def test_a_step_back_to_the_first_state_is_shown_from_the_view_drawn_going_live(
     watched.wait_for_function(ALL_ANSWERED)                    # the steps drawn ahead from there
     assert start not in temperatures_asked(watched)            # never asked for once live
     assert temperatures_asked(watched).count("1.05") == 1
+
+
+# Every slider of the page, with the values one step either way of the one its figure was first
+# drawn for, as the browser steps it (none past the end of its range); and whether each was asked.
+FIRST_STEPS = """() => {
+  const firsts = window.__renders.filter(([, , , why]) => why === 'first');
+  const roots = [...document.querySelectorAll('[data-widget]')];
+  return roots.flatMap((root, figure) => [...root.querySelectorAll('input[type=range]')].flatMap((slider) => {
+    const [, widget, state] = firsts[figure];
+    return [1, -1].flatMap((n) => {
+      const probe = slider.cloneNode();
+      probe.value = state[slider.name];
+      if (n > 0) probe.stepUp(); else probe.stepDown();
+      if (probe.value === state[slider.name]) return [];
+      const wanted = JSON.stringify({ ...state, [slider.name]: probe.value });
+      const asked = window.__renders.some(
+        ([, w, s, why]) => why !== 'first' && w === widget && JSON.stringify(s) === wanted);
+      return [[widget, slider.name, probe.value, asked]];
+    });
+  }));
+}"""
+
+
+def test_once_every_figure_is_live_each_sliders_first_steps_are_drawn_ahead(watched, site_url):
+    """With Python idle, one step either way of every slider of the page is drawn before the
+    reader moves any, one figure at a time; the first move then shows with no request."""
+    watched.add_init_script(RECORD_RENDERS)
+    watched.goto(site_url + "sampling.html")
+    for widget in watched.locator("[data-widget]").all():
+        wait_ready(widget)
+    watched.wait_for_function(f"() => ({FIRST_STEPS})().every(([, , , asked]) => asked)")
+    steps = watched.evaluate(FIRST_STEPS)
+    assert len(steps) >= 12 and {w for w, *_ in steps} >= {"temperature", "top_p", "beam_tree", "explorer"}
+    watched.wait_for_function(ALL_ANSWERED)
+    widget = watched.locator('[data-widget="temperature"]').first
+    slider = widget.get_by_label("Temperature")
+    before = len(watched.evaluate("() => window.__renders"))
+    slider.focus()
+    watched.keyboard.press("ArrowRight")
+    expect(widget.locator(".summary")).to_contain_text("At temperature 1.05,")
+    assert_bars_match(widget, "peaked", 1.05)
+    watched.wait_for_function(ALL_ANSWERED)
+    asked = watched.evaluate("n => window.__renders.slice(n).map(([, w, s]) => [w, s.temperature])", before)
+    assert ["temperature", "1.05"] not in asked                # shown from the page, not asked again

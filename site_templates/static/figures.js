@@ -93,12 +93,28 @@ const Figures = (() => {
   function drawAhead(record, state, step) {
     const slider = record.slider;
     if (!slider || !(slider.name in state) || busy(record)) return [record, []];
+    const d = slider.direction;
+    return askAhead(record, state, [[slider.name, d], [slider.name, 2 * d], [slider.name, -d]], step);
+  }
+
+  // Python is idle, every figure of the page has had its first render answered, and this one is
+  // live: the views one step either way of each of its sliders from `state` (what its controls
+  // show), so that the reader's first move of any slider shows at once. (Running Python's code
+  // once more is also what makes the browser keep the code it compiled: README, "Speed".)
+  function firstSteps(record, state, step) {
+    if (!record.live || busy(record)) return [record, []];
+    return askAhead(record, state, Object.keys(state).flatMap((name) => [[name, 1], [name, -1]]), step);
+  }
+
+  // Ask ahead for `state` moved by each [slider, steps] of `moves`; a control that is not a
+  // slider, or a slider at the end of its range, does not move (step gives its value back).
+  function askAhead(record, state, moves, step) {
     let next = record;
     const effects = [];
-    for (const n of [slider.direction, 2 * slider.direction, -slider.direction]) {
-      const value = step(slider.name, state[slider.name], n);
-      if (value === state[slider.name]) continue;               // at the end of its range
-      const probe = { ...state, [slider.name]: value };
+    for (const [name, n] of moves) {
+      const value = step(name, state[name], n);
+      if (value === state[name]) continue;
+      const probe = { ...state, [name]: value };
       const key = keyOf(probe);
       if (next.views.has(key) || inFlight(next, (r) => r.key === key)) continue;
       const [asked, asks] = ask(next, probe, "ahead");
@@ -145,7 +161,7 @@ const Figures = (() => {
 
   const then = ([record, effects], before) => [record, [...before, ...effects]];
 
-  return Object.freeze({ KEPT_VIEWS, keyOf, create, start, stop, moved, want, answer, busy });
+  return Object.freeze({ KEPT_VIEWS, keyOf, create, start, stop, moved, want, answer, firstSteps, busy });
 })();
 
 if (typeof module === "object" && module.exports) module.exports = Figures;

@@ -146,9 +146,14 @@
       for (const name of ["tabindex", "role", "aria-label"]) view.removeAttribute(name);
     }
   }
-  const views = roots.map((root) => root.querySelector(".view")).filter(Boolean);
-  views.forEach(reachable);
-  addEventListener("resize", () => views.forEach(reachable));
+  // Checked once the browser has laid a view out, and again whenever its size changes: a
+  // ResizeObserver reports after the frame's own layout, so no check makes the page lay itself
+  // out early (a whole article, in a task of its own: README, "Speed").
+  const sized = new ResizeObserver((entries) => entries.forEach((entry) => reachable(entry.target)));
+  for (const root of roots) {
+    const view = root.querySelector(".view");
+    if (view) sized.observe(view);
+  }
 
   // Make target's children equal to source's (source is consumed): same kinds of node in the
   // same places are updated in place; anything else is replaced.
@@ -212,6 +217,20 @@
     const figure = records.findIndex((record) => record.asked.has(message.id));
     if (figure >= 0) apply(figure, Figures.answer(records[figure], message, stepper(roots[figure])));
     else if (message.type === "error") throw new Error("Python's worker: " + message.message);
+    if (records.every((record) => record.asked.size === 0)) drawFirstSteps();
+  }
+
+  // Whenever Python is idle, once every figure has had its first render answered: the first steps
+  // of one more figure's sliders (figures.js firstSteps), one figure at a time, so that a
+  // reader's request never waits behind more than a few of them.
+  let stepsDrawn = 0;   // how many figures, in the page's order, have had theirs asked
+  function drawFirstSteps() {
+    while (stepsDrawn < records.length) {
+      const figure = stepsDrawn++;
+      const [record, effects] = Figures.firstSteps(records[figure], stateOf(roots[figure]), stepper(roots[figure]));
+      apply(figure, [record, effects]);
+      if (effects.length) return;         // the next figure's once Python is idle again
+    }
   }
 
   function startWorker() {

@@ -148,6 +148,29 @@ test("no drawing ahead before a slider has moved", () => {
   assert.deepEqual(asks(effects), []);
 });
 
+// Only "t" is a slider here: the page's stepper gives any other control's value back.
+const sliderT = (name, value, n) => (name === "t" ? step(name, value, n) : value);
+
+test("first steps: one step either way of each slider, none for other controls or past the end", () => {
+  let [record, effects] = Figures.firstSteps(liveFigure(), at(5), sliderT);
+  assert.deepEqual(asks(effects).map((e) => [e.state, e.why]), [[at(6), "ahead"], [at(4), "ahead"]]);
+  assert.equal(Figures.busy(record), false);          // drawn ahead: the figure is not busy
+  [record, effects] = Figures.answer(record, viewFor(effects[0].id, at(6)), sliderT);
+  assert.deepEqual(effects, []);                      // kept, not shown: the reader is still at 5
+  assert.ok(record.views.has(Figures.keyOf(at(6))));
+  [, effects] = Figures.firstSteps(record, at(5), sliderT);
+  assert.deepEqual(askedValues(effects), []);         // 6 is kept and 4 on its way: not asked again
+  const atEnd = Figures.firstSteps(liveFigure(), at(10), sliderT)[1];
+  assert.deepEqual(askedValues(atEnd), ["9"]);
+});
+
+test("first steps: none for a figure that is not live, or while the reader waits for a view", () => {
+  const still = Figures.create(0, "temperature", at(5));
+  assert.deepEqual(Figures.firstSteps(still, at(5), sliderT), [still, []]);
+  const [waiting] = slide(liveFigure(), 7);            // the reader's request is in flight
+  assert.deepEqual(Figures.firstSteps(waiting, at(7), sliderT), [waiting, []]);
+});
+
 test("moved: the direction is from the state set before, and carries over to another slider", () => {
   let record = Figures.moved(liveFigure(), "t", "3");
   assert.deepEqual(record.slider, { name: "t", direction: -1 });
