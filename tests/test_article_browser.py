@@ -519,3 +519,22 @@ def test_narrow_screens_and_paper_keep_asides_in_the_text_and_figures_in_the_col
     assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
     watch.assert_clean()
     context.close()
+
+
+def test_text_far_below_is_laid_out_only_as_the_reader_nears_it_and_paper_gets_every_line(browser, site_url):
+    """The article's text skips layout until near the screen (content-visibility: README,
+    "Speed"), stays in the page for the keyboard, search and screen readers, and prints whole."""
+    context, page, watch = static_page(browser, site_url, viewport={"width": 390, "height": 800})
+    # What is inside a paragraph (its links, code, emphasis) is skipped, not the paragraph's box.
+    inner = page.locator("article > p > :is(a, code, em)")
+    laid_out = "e => e.checkVisibility({ contentVisibilityAuto: true })"
+    assert inner.first.evaluate(laid_out)                        # the first screen is
+    assert not inner.last.evaluate(laid_out)                     # the end of the article is not, yet
+    expect(inner.last).to_be_attached()                          # though it is in the page
+    inner.last.evaluate("e => e.scrollIntoView()")
+    page.wait_for_function(laid_out, arg=inner.last.element_handle())   # laid out once near
+    page.emulate_media(media="print")
+    assert page.locator("article > :is(p, ul, ol, .highlight, .table-wrap, table, section)").evaluate_all(
+        "els => els.every(e => getComputedStyle(e).contentVisibility === 'visible')")
+    watch.assert_clean()
+    context.close()
