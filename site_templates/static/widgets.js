@@ -23,6 +23,8 @@
   const LOADING = new Set(["downloading", "unpacking", "starting"]);   // all "loading" for tests
   // One record per figure (figures.js): its state, its views, what is in flight and queued.
   let records = null;
+  // How many figures, in the page's order, have been given their first steps (drawFirstSteps).
+  let stepsDrawn = 0;
   let worker = null;
   let downloader = null;
   let restarts = 0;
@@ -147,8 +149,9 @@
     }
   }
   // Checked once the browser has laid a view out, and again whenever its size changes: a
-  // ResizeObserver reports after the frame's own layout, so no check makes the page lay itself
-  // out early (a whole article, in a task of its own: README, "Speed").
+  // ResizeObserver reports after the frame's own layout, so the page is not made to lay itself
+  // out early as it loads (a whole article, in a task of its own: README, "Speed"). A new view is
+  // checked in showView.
   const sized = new ResizeObserver((entries) => entries.forEach((entry) => reachable(entry.target)));
   for (const root of roots) {
     const view = root.querySelector(".view");
@@ -222,8 +225,7 @@
 
   // Whenever Python is idle, once every figure has had its first render answered: the first steps
   // of one more figure's sliders (figures.js firstSteps), one figure at a time, so that a
-  // reader's request never waits behind more than a few of them.
-  let stepsDrawn = 0;   // how many figures, in the page's order, have had theirs asked
+  // reader's request never waits behind more than one figure's.
   function drawFirstSteps() {
     while (stepsDrawn < records.length) {
       const figure = stepsDrawn++;
@@ -304,6 +306,7 @@
     worker = null;
     downloader = null;
     records = records.map(Figures.stop);      // the reader's lost requests are asked again once live
+    stepsDrawn = 0;                           // first steps again once live: those not kept
     for (const root of roots) root.removeAttribute("aria-busy");
   }
 
